@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/policywatch/policywatch/crawler"
+	"github.com/policywatch/policywatch/monitor"
+)
+
+// Config is policywatch.yaml. Unknown keys are rejected (with their line) so a
+// typo never silently turns a setting off.
+type Config struct {
+	// Database is the SQLite file. A relative path is relative to the config
+	// file's directory, so cron jobs work from any working directory.
+	Database string         `yaml:"database"`
+	Wayback  WaybackConfig  `yaml:"wayback"`
+	Vendors  []VendorConfig `yaml:"vendors"`
+
+	path string // where the config was read from
+}
+
+// WaybackConfig is the archive endpoint and how politely we use it.
+type WaybackConfig struct {
+	URL          string  `yaml:"url"`
+	CDXRate      float64 `yaml:"cdx_rate"`      // CDX requests per second (all workers)
+	PlaybackRate float64 `yaml:"playback_rate"` // playback requests per second (all workers)
+	UserAgent    string  `yaml:"user_agent"`
+	MaxBodySize  int64   `yaml:"max_body_size"` // bytes
+	MaxAttempts  int     `yaml:"max_attempts"`
+	// RetryBackoff is the first retry delay; it doubles on each retry.
+	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	// PauseOn429 is how long every request of an endpoint class waits after a
+	// 429 that carries no Retry-After; it doubles while 429s continue.
+	PauseOn429 time.Duration `yaml:"pause_on_429"`
+}
+
+// VendorConfig is one watched document.
+type VendorConfig struct {
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+}
+
+// DefaultConfig returns the settings used where the file says nothing. The
+// rates are the archive's published limits (see docs/wayback-api.md).
+func DefaultConfig() Config {
+	return Config{
+		Database: "policywatch.db",
+		Wayback: WaybackConfig{
+			URL:          "https://web.archive.org",
+			CDXRate:      0.4,
+			PlaybackRate: 1,
+			UserAgent:    crawler.DefaultUserAgent,
+			MaxBodySize:  20 << 20,
+			MaxAttempts:  6,
+			RetryBackoff: 2 * time.Second,
+			PauseOn429:   60 * time.Second,
+		},
+	}
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// ReadConfig reads and validates the config file at path.
+func ReadConfig(path string, getenv func(string) string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config %s: file not found; pass --config FILE or set POLICYWATCH_CONFIG (see policywatch.example.yaml)", path)
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	defer f.Close()
+	cfg, err := ParseConfig(f, getenv)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.path = path
+	if !filepath.IsAbs(cfg.Database) {
+		cfg.Database = filepath.Join(filepath.Dir(path), cfg.Database)
+	}
+	return cfg, nil
+}
+
+// ParseConfig parses YAML over DefaultConfig, expanding ${VAR} in values from
+// getenv, and validates the result. Expansion happens on the parsed values,
+// never on the raw text, so comments are left alone and a secret containing
+// YAML syntax cannot change the file's structure.
+func ParseConfig(r io.Reader, getenv func(string) string) (*Config, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	cfg := DefaultConfig()
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return &cfg, cfg.Validate()
+	}
+	// Unknown keys first, on the file as written, so their line numbers are
+	// exact. Type errors are left for the real decode below, after expansion.
+	strict := yaml.NewDecoder(bytes.NewReader(raw))
+	strict.KnownFields(true)
+	var shape Config
+	if err := strict.Decode(&shape); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, err
+		}
+		var unknown []string
+		for _, msg := range te.Errors {
+			if strings.Contains(msg, "not found in type") {
+				unknown = append(unknown, msg)
+			}
+		}
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("unknown keys (the config reference is in README.md):\n  %s", strings.Join(unknown, "\n  "))
+		}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, err
+	}
+	var missing []string
+	expandNode(&root, getenv, &missing)
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("environment variables referenced but not set: %s", strings.Join(missing, ", "))
+	}
+	if err := root.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// expandNode replaces ${VAR} in every scalar value below n.
+func expandNode(n *yaml.Node, getenv func(string) string, missing *[]string) {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			v := getenv(name)
+			if v == "" {
+				*missing = append(*missing, fmt.Sprintf("%s (line %d)", name, n.Line))
+			}
+			return v
+		})
+	}
+	for _, c := range n.Content {
+		expandNode(c, getenv, missing)
+	}
+}
+
+// Validate reports every problem at once, so a user fixes the file in one go.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Database == "" {
+		errs = append(errs, errors.New("database: must not be empty"))
+	}
+	if u, err := url.Parse(c.Wayback.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("wayback.url: %q is not an absolute http(s) URL", c.Wayback.URL))
+	}
+	if c.Wayback.CDXRate <= 0 {
+		errs = append(errs, fmt.Errorf("wayback.cdx_rate: %v must be above 0 (requests per second; the archive allows 0.5)", c.Wayback.CDXRate))
+	}
+	if c.Wayback.PlaybackRate <= 0 {
+		errs = append(errs, fmt.Errorf("wayback.playback_rate: %v must be above 0 (requests per second)", c.Wayback.PlaybackRate))
+	}
+	if c.Wayback.MaxBodySize < 1024 {
+		errs = append(errs, fmt.Errorf("wayback.max_body_size: %d bytes is too small", c.Wayback.MaxBodySize))
+	}
+	if c.Wayback.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("wayback.max_attempts: %d must be at least 1", c.Wayback.MaxAttempts))
+	}
+	if c.Wayback.RetryBackoff <= 0 {
+		errs = append(errs, fmt.Errorf("wayback.retry_backoff: %v must be above 0 (e.g. 2s)", c.Wayback.RetryBackoff))
+	}
+	if c.Wayback.PauseOn429 <= 0 {
+		errs = append(errs, fmt.Errorf("wayback.pause_on_429: %v must be above 0 (e.g. 60s)", c.Wayback.PauseOn429))
+	}
+	seen := map[string]bool{}
+	for i, v := range c.Vendors {
+		where := fmt.Sprintf("vendors[%d]", i)
+		if v.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: name is required", where))
+		} else {
+			where = fmt.Sprintf("vendors[%d] (%s)", i, v.Name)
+		}
+		key := strings.ToLower(v.Name)
+		if v.Name != "" && seen[key] {
+			errs = append(errs, fmt.Errorf("%s: the name is used twice", where))
+		}
+		seen[key] = true
+		if u, err := url.Parse(v.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("%s: url %q is not an absolute http(s) URL", where, v.URL))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// MonitorVendors returns the vendors to pass over; only restricts them when
+// names is non-empty, and reports a name that is not configured.
+func (c *Config) MonitorVendors(names []string) ([]monitor.Vendor, error) {
+	var out []monitor.Vendor
+	for _, v := range c.Vendors {
+		if len(names) == 0 || containsFold(names, v.Name) {
+			out = append(out, monitor.Vendor{Name: v.Name, URL: v.URL})
+		}
+	}
+	for _, n := range names {
+		if !c.hasVendor(n) {
+			return nil, fmt.Errorf("vendor %q is not in %s; configured: %s", n, c.path, strings.Join(c.vendorNames(), ", "))
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no vendors configured in %s: add a `vendors:` list of {name, url}", c.path)
+	}
+	return out, nil
+}
+
+func (c *Config) hasVendor(name string) bool {
+	for _, v := range c.Vendors {
+		if strings.EqualFold(v.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) vendorNames() []string {
+	var names []string
+	for _, v := range c.Vendors {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// CrawlerConfig maps the file's wayback section onto the crawler's settings.
+func (c *Config) CrawlerConfig() crawler.Config {
+	return crawler.Config{
+		BaseURL:      c.Wayback.URL,
+		CDXRate:      c.Wayback.CDXRate,
+		PlaybackRate: c.Wayback.PlaybackRate,
+		UserAgent:    c.Wayback.UserAgent,
+		MaxBodySize:  c.Wayback.MaxBodySize,
+		MaxAttempts:  c.Wayback.MaxAttempts,
+		BackoffBase:  c.Wayback.RetryBackoff,
+		Pause429:     c.Wayback.PauseOn429,
+	}
+}

@@ -1,0 +1,385 @@
+// Package monitor is the pipeline that ties policywatch together: for each
+// vendor it lists the captures the archive has, fetches the ones it needs,
+// extracts their text, compares it with the previous version and records the
+// result, one transaction per capture. It parses no HTML and writes no SQL of
+// its own: those belong to snapshot and store.
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/policywatch/policywatch/crawler"
+	"github.com/policywatch/policywatch/diffing"
+	"github.com/policywatch/policywatch/snapshot"
+	"github.com/policywatch/policywatch/store"
+)
+
+// Archive is the part of the Wayback client the pipeline uses.
+type Archive interface {
+	List(ctx context.Context, url string, opts crawler.ListOptions) ([]crawler.Capture, error)
+	Fetch(ctx context.Context, timestamp, url string) (*crawler.Memento, error)
+}
+
+// Vendor is one policy document to watch, as configured.
+type Vendor struct {
+	Name string
+	URL  string
+}
+
+// Monitor runs passes. It is safe for concurrent use on different vendors;
+// two passes over one vendor at once are refused by the store (ErrConflict).
+type Monitor struct {
+	db      *store.DB
+	archive Archive
+	logger  *slog.Logger
+
+	// BaselineTries is how many of the newest captures a first pass may try
+	// before giving up on finding one that holds a policy text.
+	BaselineTries int
+}
+
+// New returns a Monitor.
+func New(db *store.DB, archive Archive, logger *slog.Logger) *Monitor {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Monitor{db: db, archive: archive, logger: logger, BaselineTries: 3}
+}
+
+// PassResult summarises one vendor's pass. Its JSON form is what
+// `policywatch fetch --json` prints: keep the names stable.
+type PassResult struct {
+	Vendor          string          `json:"vendor"`
+	URL             string          `json:"url"`
+	FirstRun        bool            `json:"first_run"`
+	Listed          int             `json:"captures_listed"`
+	New             int             `json:"captures_new"`
+	Fetched         int             `json:"captures_fetched"`
+	Reused          int             `json:"bodies_reused"`
+	NotVersions     int             `json:"captures_not_versions"`
+	NewVersions     int             `json:"versions_new"`
+	Changes         []ChangeSummary `json:"changes"`
+	LatestTimestamp string          `json:"latest_timestamp,omitempty"`
+	Error           string          `json:"error,omitempty"`
+}
+
+// ChangeSummary is one change found during a pass, with its window.
+type ChangeSummary struct {
+	OldTimestamp  string  `json:"old_timestamp"`
+	NewTimestamp  string  `json:"new_timestamp"`
+	OldWaybackURL string  `json:"old_wayback_url"`
+	NewWaybackURL string  `json:"new_wayback_url"`
+	OldStatedDate *string `json:"old_last_updated"`
+	NewStatedDate *string `json:"new_last_updated"`
+	TextChanged   bool    `json:"text_changed"`
+	DateChanged   bool    `json:"date_changed"`
+	LinesAdded    int     `json:"lines_added"`
+	LinesRemoved  int     `json:"lines_removed"`
+}
+
+// Run does one pass per vendor, in order. A vendor whose pass fails is
+// reported in its result and the others still run, except when the archive
+// itself is unreachable or keeps rate-limiting us, or ctx is cancelled: then
+// the remaining vendors are not attempted. The returned error joins every
+// vendor's failure; what was stored before a failure stays stored.
+func (m *Monitor) Run(ctx context.Context, vendors []Vendor) ([]*PassResult, error) {
+	var results []*PassResult
+	var errs []error
+	for _, v := range vendors {
+		res, err := m.Pass(ctx, v)
+		results = append(results, res)
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil || errors.Is(err, crawler.ErrUnreachable) || errors.Is(err, crawler.ErrRateLimited) {
+				break
+			}
+		}
+	}
+	return results, errors.Join(errs...)
+}
+
+// Pass does one incremental pass over a vendor. On the very first pass it
+// records the newest capture as the baseline; later passes process every
+// capture newer than the newest one already recorded, oldest first.
+func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err error) {
+	res = &PassResult{Vendor: v.Name, URL: v.URL, Changes: []ChangeSummary{}}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("vendor %q: %w", v.Name, err)
+			res.Error = err.Error()
+		}
+	}()
+	site, err := siteOf(v.URL)
+	if err != nil {
+		return res, err
+	}
+	vendor, err := m.db.EnsureVendor(ctx, v.Name, v.URL)
+	if err != nil {
+		return res, err
+	}
+	logger := m.logger.With("vendor", v.Name)
+
+	var opts crawler.ListOptions
+	last, err := m.db.LatestCapture(ctx, vendor.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		res.FirstRun = true
+	case err != nil:
+		return res, err
+	default:
+		opts.From = last.Timestamp
+		res.LatestTimestamp = last.Timestamp
+	}
+
+	caps, err := m.archive.List(ctx, v.URL, opts)
+	if err != nil {
+		return res, fmt.Errorf("list captures of %s: %w", v.URL, err)
+	}
+	res.Listed = len(caps)
+
+	p := &pass{Monitor: m, vendor: vendor, site: site, res: res, logger: logger}
+	if res.FirstRun {
+		return res, p.baseline(ctx, caps)
+	}
+	for _, c := range caps {
+		if c.Timestamp < last.Timestamp {
+			continue
+		}
+		seen, err := m.db.HasCapture(ctx, vendor.ID, c.Timestamp, c.Original)
+		if err != nil {
+			return res, err
+		}
+		if seen {
+			continue
+		}
+		res.New++
+		if _, err := p.process(ctx, c); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// pass holds the state of one vendor's pass.
+type pass struct {
+	*Monitor
+	vendor *store.Vendor
+	site   string
+	res    *PassResult
+	logger *slog.Logger
+}
+
+// baseline records the newest capture that holds a policy text, trying at most
+// BaselineTries of the newest playable captures.
+func (p *pass) baseline(ctx context.Context, caps []crawler.Capture) error {
+	tries := 0
+	for i := len(caps) - 1; i >= 0 && tries < p.BaselineTries; i-- {
+		c := caps[i]
+		if !playable(c) {
+			continue
+		}
+		tries++
+		p.res.New++
+		rec, err := p.process(ctx, c)
+		if err != nil {
+			return err
+		}
+		if rec != nil && rec.Version != nil {
+			return nil
+		}
+	}
+	if len(caps) == 0 {
+		p.logger.Warn("the archive has no captures of this URL yet", "url", p.vendor.URL)
+	} else {
+		p.logger.Warn("no recent capture holds a policy text; the next pass tries newer captures", "tried", tries)
+	}
+	return nil
+}
+
+// playable reports whether a CDX row is worth a playback request: a 2xx
+// capture, or a revisit record (same payload as an earlier 2xx capture).
+func playable(c crawler.Capture) bool {
+	return c.IsRevisit() || strings.HasPrefix(c.StatusCode, "2")
+}
+
+// fatal reports whether a fetch error means the archive, not this one
+// capture, is in trouble, so the pass must stop (and a rerun will retry).
+func fatal(err error) bool {
+	return !errors.Is(err, crawler.ErrNotArchived) && !errors.Is(err, crawler.ErrRedirectLoop)
+}
+
+// process fetches (or reuses), extracts and records one capture.
+func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordResult, error) {
+	rec := store.Capture{
+		VendorID:  p.vendor.ID,
+		Timestamp: c.Timestamp,
+		Original:  c.Original,
+		URLKey:    c.URLKey,
+		MimeType:  c.MimeType,
+		CDXStatus: c.StatusCode,
+		Digest:    c.Digest,
+		Length:    c.Length,
+	}
+	if !playable(c) {
+		rec.Verdict = store.VerdictNotFetched
+		rec.VerdictReason = "archived status " + c.StatusCode
+		p.res.NotVersions++
+		return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec})
+	}
+
+	var body []byte
+	reused, err := p.reuse(ctx, c, &rec)
+	if err != nil {
+		return nil, err
+	}
+	if reused != nil {
+		body = reused
+		p.res.Reused++
+	} else {
+		mem, err := p.archive.Fetch(ctx, c.Timestamp, c.Original)
+		if err != nil {
+			if fatal(err) {
+				return nil, fmt.Errorf("fetch capture %s: %w", c.Timestamp, err)
+			}
+			rec.Verdict = store.VerdictFetchError
+			rec.VerdictReason = err.Error()
+			p.res.NotVersions++
+			p.logger.Warn("capture listed but not playable", "timestamp", c.Timestamp, "err", err)
+			return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec})
+		}
+		p.res.Fetched++
+		rec.Fetched = true
+		rec.HTTPStatus = mem.Status
+		rec.MementoTimestamp = mem.Timestamp
+		rec.MementoOriginal = mem.Original
+		rec.ContentType = mem.Header.Get("Content-Type")
+		rec.Headers = mem.Header
+		rec.Truncated = mem.Truncated
+		body = mem.Body
+		if mem.Status < 200 || mem.Status > 299 {
+			rec.Verdict = store.VerdictNotOK
+			rec.VerdictReason = "archived status " + strconv.Itoa(mem.Status)
+			p.res.NotVersions++
+			return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec, Body: body})
+		}
+		if mem.Truncated {
+			rec.Verdict = store.VerdictTruncated
+			rec.VerdictReason = fmt.Sprintf("body cut at %d bytes (wayback.max_body_size); not trusted as a version", len(body))
+			p.res.NotVersions++
+			return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec, Body: body})
+		}
+	}
+
+	src := snapshot.Source{Site: p.site, URL: c.Original, Timestamp: c.Timestamp, ContentType: rec.ContentType}
+	doc, err := snapshot.Extract(body, src)
+	if err != nil {
+		rec.Verdict = string(snapshot.VerdictUnsupported)
+		rec.VerdictReason = err.Error()
+		p.res.NotVersions++
+		return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec, Body: newBody(body, reused)})
+	}
+	rec.Charset = doc.Charset
+	rec.Verdict = string(doc.Quality.Verdict)
+	rec.VerdictReason = doc.Quality.Reason
+	in := store.RecordInput{Capture: rec, Body: newBody(body, reused), Document: doc}
+	if !doc.Quality.OK() {
+		p.res.NotVersions++
+		p.logger.Info("capture is not a policy text", "timestamp", c.Timestamp, "verdict", doc.Quality.Verdict, "reason", doc.Quality.Reason)
+		return p.db.RecordCapture(ctx, in)
+	}
+
+	prev, _, err := p.db.VersionBefore(ctx, p.vendor.ID, c.Timestamp)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if prev != nil {
+		in.PrevVersionID = prev.ID
+		if prev.SHA256 != snapshot.Hash(doc.Markdown()) {
+			ch := diffing.Compare(prev.Document(), doc)
+			in.Change = &ch
+		}
+	}
+	out, err := p.db.RecordCapture(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if out.NewVersion {
+		p.res.NewVersions++
+	}
+	if out.Change != nil {
+		s := summarise(out.Change)
+		p.res.Changes = append(p.res.Changes, s)
+		p.logger.Info("policy changed", "old_timestamp", s.OldTimestamp, "new_timestamp", s.NewTimestamp,
+			"old_last_updated", out.Change.OldStatedDate, "new_last_updated", out.Change.NewStatedDate,
+			"lines_added", s.LinesAdded, "lines_removed", s.LinesRemoved)
+	}
+	return out, nil
+}
+
+// reuse looks for a stored body with the capture's digest, so that a capture
+// whose payload we already hold costs no playback request. It fills rec from
+// the earlier capture and returns the body, or nil when nothing matches.
+func (p *pass) reuse(ctx context.Context, c crawler.Capture, rec *store.Capture) ([]byte, error) {
+	earlier, err := p.db.CaptureByDigest(ctx, c.Digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	body, err := p.db.Body(ctx, earlier.BodySHA256)
+	if err != nil {
+		return nil, err
+	}
+	rec.BodySHA256 = earlier.BodySHA256
+	rec.HTTPStatus = earlier.HTTPStatus
+	rec.ContentType = earlier.ContentType
+	return body, nil
+}
+
+// newBody returns body when it was fetched now (so it must be stored), nil
+// when it was reused from the store.
+func newBody(body, reused []byte) []byte {
+	if reused != nil {
+		return nil
+	}
+	return body
+}
+
+func summarise(ch *store.Change) ChangeSummary {
+	return ChangeSummary{
+		OldTimestamp:  ch.OldCapture.Timestamp,
+		NewTimestamp:  ch.NewCapture.Timestamp,
+		OldWaybackURL: ch.OldCapture.WaybackURL(),
+		NewWaybackURL: ch.NewCapture.WaybackURL(),
+		OldStatedDate: optional(ch.OldStatedDate),
+		NewStatedDate: optional(ch.NewStatedDate),
+		TextChanged:   ch.TextChanged,
+		DateChanged:   ch.DateChanged,
+		LinesAdded:    ch.LinesAdded,
+		LinesRemoved:  ch.LinesRemoved,
+	}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// siteOf returns the site name used in provenance lines: the URL's host
+// without "www.", as the Princeton-Leuven dataset names its sites.
+func siteOf(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("vendor url %q: want an absolute http(s) URL", raw)
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."), nil
+}

@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/policywatch/policywatch/diffing"
+	"github.com/policywatch/policywatch/snapshot"
+)
+
+// Verdicts for captures whose bytes never reached the extractor. The others are
+// snapshot.Verdict values.
+const (
+	VerdictNotFetched = "not-fetched" // the CDX row is not a 2xx capture
+	VerdictFetchError = "fetch-error" // the archive had no playable capture
+	VerdictTruncated  = "truncated"   // the body hit the size cap; not trusted as a version
+	VerdictNotOK      = "archived-status"
+)
+
+// Capture is one processed CDX row and what became of it.
+type Capture struct {
+	ID       int64
+	VendorID int64
+
+	// From the CDX index.
+	Timestamp string
+	Original  string
+	URLKey    string
+	MimeType  string
+	CDXStatus string
+	Digest    string
+	Length    string
+
+	// From playback. Fetched is false when the body was reused from an earlier
+	// capture with the same digest, or not needed at all.
+	Fetched          bool
+	HTTPStatus       int
+	MementoTimestamp string
+	MementoOriginal  string
+	ContentType      string
+	Headers          http.Header
+	BodySHA256       string
+	Truncated        bool
+
+	// From extraction.
+	Charset       string
+	Verdict       string
+	VerdictReason string
+	VersionID     int64 // 0 when the capture did not become a version
+}
+
+// WaybackURL returns the capture's raw playback URL on the public archive.
+func (c *Capture) WaybackURL() string {
+	return snapshot.Source{URL: c.Original, Timestamp: c.Timestamp}.WaybackURL()
+}
+
+const captureCols = `id, vendor_id, timestamp, original, urlkey, mimetype, cdx_status, digest, length,
+	fetched, COALESCE(http_status, 0), COALESCE(memento_timestamp, ''), COALESCE(memento_original, ''),
+	COALESCE(content_type, ''), COALESCE(headers, ''), COALESCE(body_sha256, ''), truncated,
+	COALESCE(charset, ''), verdict, verdict_reason, COALESCE(version_id, 0)`
+
+func scanCapture(s scanner) (*Capture, error) {
+	var c Capture
+	var headers string
+	err := s.Scan(&c.ID, &c.VendorID, &c.Timestamp, &c.Original, &c.URLKey, &c.MimeType, &c.CDXStatus,
+		&c.Digest, &c.Length, &c.Fetched, &c.HTTPStatus, &c.MementoTimestamp, &c.MementoOriginal,
+		&c.ContentType, &headers, &c.BodySHA256, &c.Truncated, &c.Charset, &c.Verdict, &c.VerdictReason, &c.VersionID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if headers != "" {
+		if err := json.Unmarshal([]byte(headers), &c.Headers); err != nil {
+			return nil, fmt.Errorf("capture %d headers: %w", c.ID, err)
+		}
+	}
+	return &c, nil
+}
+
+// LatestCapture returns the vendor's newest processed capture, or ErrNotFound
+// before the first pass. Incremental passes continue after it.
+func (db *DB) LatestCapture(ctx context.Context, vendorID int64) (*Capture, error) {
+	c, err := scanCapture(db.db.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures
+		WHERE vendor_id = ? ORDER BY timestamp DESC, id DESC LIMIT 1`, vendorID))
+	if err != nil {
+		return nil, fmt.Errorf("latest capture of vendor %d: %w", vendorID, err)
+	}
+	return c, nil
+}
+
+// HasCapture reports whether the CDX row (timestamp, original) was already processed.
+func (db *DB) HasCapture(ctx context.Context, vendorID int64, timestamp, original string) (bool, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM captures WHERE vendor_id = ? AND timestamp = ? AND original = ?`,
+		vendorID, timestamp, original).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("has capture %s: %w", timestamp, err)
+	}
+	return n > 0, nil
+}
+
+// Captures returns all of a vendor's captures, oldest first.
+func (db *DB) Captures(ctx context.Context, vendorID int64) ([]*Capture, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT `+captureCols+` FROM captures WHERE vendor_id = ? ORDER BY timestamp, id`, vendorID)
+	if err != nil {
+		return nil, fmt.Errorf("captures of vendor %d: %w", vendorID, err)
+	}
+	defer rows.Close()
+	var out []*Capture
+	for rows.Next() {
+		c, err := scanCapture(rows)
+		if err != nil {
+			return nil, fmt.Errorf("captures of vendor %d: %w", vendorID, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CaptureByID returns one capture.
+func (db *DB) CaptureByID(ctx context.Context, id int64) (*Capture, error) {
+	c, err := scanCapture(db.db.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("capture %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// RecordInput is everything that one processed capture adds to the database.
+type RecordInput struct {
+	Capture Capture // VendorID, CDX fields, playback fields and verdict
+
+	// Body is the raw payload to keep. Nil when the capture reused a stored
+	// body (then Capture.BodySHA256 names it) or had none.
+	Body []byte
+
+	// Document is the extraction result. When its quality is OK the capture
+	// becomes (or joins) a version.
+	Document *snapshot.Document
+
+	// PrevVersionID is the version the caller compared Document against: the
+	// version of the vendor's latest version-bearing capture before this one
+	// (0 when there is none). It is checked inside the transaction.
+	PrevVersionID int64
+
+	// Change is the comparison of the previous version with Document. It is
+	// required when the text differs from PrevVersionID's.
+	Change *diffing.Change
+}
+
+// RecordResult says what RecordCapture wrote.
+type RecordResult struct {
+	Capture    *Capture
+	Version    *Version // nil when the capture did not become a version
+	NewVersion bool     // the text had not been seen for this vendor before
+	Change     *Change  // non-nil when the text differs from the previous version
+	Duplicate  bool     // the capture had been recorded before; nothing was written
+}
+
+// RecordCapture writes a capture with its body, version and change in one
+// transaction. Recording the same CDX row twice is a no-op that reports
+// Duplicate, so a rerun after a crash never duplicates anything.
+func (db *DB) RecordCapture(ctx context.Context, in RecordInput) (*RecordResult, error) {
+	c := in.Capture
+	op := fmt.Sprintf("record capture %s of vendor %d", c.Timestamp, c.VendorID)
+	if len(c.Timestamp) != 14 {
+		return nil, fmt.Errorf("%s: timestamp must have 14 digits", op)
+	}
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer tx.Rollback()
+
+	existing, err := scanCapture(tx.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures
+		WHERE vendor_id = ? AND timestamp = ? AND original = ?`, c.VendorID, c.Timestamp, c.Original))
+	if err == nil {
+		return &RecordResult{Capture: existing, Duplicate: true}, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+
+	if in.Body != nil {
+		if c.BodySHA256, err = putBody(ctx, tx, in.Body); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+
+	res := &RecordResult{}
+	var version *Version
+	if in.Document != nil && in.Document.Quality.OK() && !c.Truncated {
+		version, res.NewVersion, err = db.ensureVersion(ctx, tx, c.VendorID, in.Document)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		c.VersionID = version.ID
+	}
+
+	var headers any
+	if len(c.Headers) > 0 {
+		b, err := json.Marshal(c.Headers)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		headers = string(b)
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO captures (vendor_id, timestamp, original, urlkey, mimetype, cdx_status,
+		digest, length, fetched, http_status, memento_timestamp, memento_original, content_type, headers, body_sha256,
+		truncated, charset, verdict, verdict_reason, version_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.VendorID, c.Timestamp, c.Original, c.URLKey, c.MimeType, c.CDXStatus, c.Digest, c.Length, c.Fetched,
+		nullInt(c.HTTPStatus), nullStr(c.MementoTimestamp), nullStr(c.MementoOriginal), nullStr(c.ContentType),
+		headers, nullStr(c.BodySHA256), c.Truncated, nullStr(c.Charset), c.Verdict, c.VerdictReason,
+		nullInt64(c.VersionID), db.now())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if c.ID, err = r.LastInsertId(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	res.Capture = &c
+
+	if version != nil {
+		prev, err := scanCapture(tx.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures
+			WHERE vendor_id = ? AND version_id IS NOT NULL AND timestamp < ?
+			ORDER BY timestamp DESC, id DESC LIMIT 1`, c.VendorID, c.Timestamp))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		var prevVersionID int64
+		if prev != nil {
+			prevVersionID = prev.VersionID
+		}
+		if prevVersionID != in.PrevVersionID {
+			return nil, fmt.Errorf("%s: compared with version %d but the previous version is %d: %w",
+				op, in.PrevVersionID, prevVersionID, ErrConflict)
+		}
+		if prev != nil && prevVersionID != version.ID {
+			if in.Change == nil {
+				return nil, fmt.Errorf("%s: the text differs from version %d but no change was given", op, prevVersionID)
+			}
+			ch, err := db.insertChange(ctx, tx, prev, &c, in.Change)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+			res.Change = ch
+		}
+		if res.Version, err = versionByID(ctx, tx, version.ID); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return res, nil
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullInt64(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+// normaliseTimestamp pads a 1–14 digit timestamp the way the archive does for
+// an upper bound (end of the period) or a lower bound (start of it).
+func normaliseTimestamp(ts string, upper bool) (string, error) {
+	if ts == "" || len(ts) > 14 || strings.Trim(ts, "0123456789") != "" {
+		return "", fmt.Errorf("timestamp %q: want 1 to 14 digits (YYYYMMDDhhmmss)", ts)
+	}
+	pad := "00000101000000"
+	if upper {
+		pad = "99991231235959"
+	}
+	return ts + pad[len(ts):], nil
+}

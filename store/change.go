@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/policywatch/policywatch/diffing"
+)
+
+// Change is a transition from one version to another, with its window: the
+// last capture that had the old text and the first capture with the new one.
+// The change happened somewhere between the two; policywatch never claims a
+// more precise time than that.
+type Change struct {
+	ID            int64
+	VendorID      int64
+	FromVersionID int64
+	ToVersionID   int64
+	OldCapture    *Capture
+	NewCapture    *Capture
+	OldStatedDate string
+	NewStatedDate string
+	TextChanged   bool
+	DateChanged   bool
+	LinesAdded    int
+	LinesRemoved  int
+	CreatedAt     time.Time
+}
+
+func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, d *diffing.Change) (*Change, error) {
+	ch := &Change{
+		VendorID:      cur.VendorID,
+		FromVersionID: prev.VersionID,
+		ToVersionID:   cur.VersionID,
+		OldCapture:    prev,
+		NewCapture:    cur,
+		OldStatedDate: d.OldDate,
+		NewStatedDate: d.NewDate,
+		TextChanged:   d.TextChanged,
+		DateChanged:   d.DateChanged,
+		LinesAdded:    d.LinesAdded,
+		LinesRemoved:  d.LinesRemoved,
+		CreatedAt:     db.Now().UTC().Truncate(time.Second),
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO changes (vendor_id, from_version_id, to_version_id, old_capture_id,
+		new_capture_id, old_stated_date, new_stated_date, text_changed, date_changed, lines_added, lines_removed, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ch.VendorID, ch.FromVersionID, ch.ToVersionID, prev.ID, cur.ID, nullStr(ch.OldStatedDate), nullStr(ch.NewStatedDate),
+		ch.TextChanged, ch.DateChanged, ch.LinesAdded, ch.LinesRemoved, ch.CreatedAt.Format(time.RFC3339))
+	if err != nil {
+		return nil, fmt.Errorf("insert change: %w", err)
+	}
+	if ch.ID, err = r.LastInsertId(); err != nil {
+		return nil, fmt.Errorf("insert change: %w", err)
+	}
+	return ch, nil
+}
+
+// Changes returns the vendor's changes in archive order.
+func (db *DB) Changes(ctx context.Context, vendorID int64) ([]*Change, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT ch.id, ch.vendor_id, ch.from_version_id, ch.to_version_id,
+		ch.old_capture_id, ch.new_capture_id, COALESCE(ch.old_stated_date, ''), COALESCE(ch.new_stated_date, ''),
+		ch.text_changed, ch.date_changed, ch.lines_added, ch.lines_removed, ch.created_at
+		FROM changes ch JOIN captures c ON c.id = ch.new_capture_id
+		WHERE ch.vendor_id = ? ORDER BY c.timestamp, ch.id`, vendorID)
+	if err != nil {
+		return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+	}
+	type row struct {
+		ch         Change
+		oldID, new int64
+	}
+	var list []row
+	for rows.Next() {
+		var r row
+		var created string
+		if err := rows.Scan(&r.ch.ID, &r.ch.VendorID, &r.ch.FromVersionID, &r.ch.ToVersionID, &r.oldID, &r.new,
+			&r.ch.OldStatedDate, &r.ch.NewStatedDate, &r.ch.TextChanged, &r.ch.DateChanged,
+			&r.ch.LinesAdded, &r.ch.LinesRemoved, &created); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+		}
+		r.ch.CreatedAt, _ = time.Parse(time.RFC3339, created)
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+	}
+	out := make([]*Change, 0, len(list))
+	for i := range list {
+		ch := list[i].ch
+		if ch.OldCapture, err = db.CaptureByID(ctx, list[i].oldID); err != nil {
+			return nil, err
+		}
+		if ch.NewCapture, err = db.CaptureByID(ctx, list[i].new); err != nil {
+			return nil, err
+		}
+		out = append(out, &ch)
+	}
+	return out, nil
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Vendor is one watched policy document.
+type Vendor struct {
+	ID        int64
+	Name      string
+	URL       string
+	CreatedAt time.Time
+}
+
+// EnsureVendor returns the vendor called name, creating it, or updating its URL
+// when the config now names another one. Names compare case-insensitively.
+func (db *DB) EnsureVendor(ctx context.Context, name, url string) (*Vendor, error) {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ensure vendor %q: %w", name, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, `INSERT INTO vendors (name, url, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET url = excluded.url WHERE url <> excluded.url`, name, url, db.now())
+	if err != nil {
+		return nil, fmt.Errorf("ensure vendor %q: %w", name, err)
+	}
+	v, err := scanVendor(tx.QueryRowContext(ctx, `SELECT id, name, url, created_at FROM vendors WHERE name = ?`, name))
+	if err != nil {
+		return nil, fmt.Errorf("ensure vendor %q: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("ensure vendor %q: %w", name, err)
+	}
+	return v, nil
+}
+
+// VendorByName returns the vendor called name (case-insensitive), or ErrNotFound.
+func (db *DB) VendorByName(ctx context.Context, name string) (*Vendor, error) {
+	v, err := scanVendor(db.db.QueryRowContext(ctx, `SELECT id, name, url, created_at FROM vendors WHERE name = ?`, name))
+	if err != nil {
+		return nil, fmt.Errorf("vendor %q: %w", name, err)
+	}
+	return v, nil
+}
+
+// Vendors returns every vendor, by name.
+func (db *DB) Vendors(ctx context.Context) ([]*Vendor, error) {
+	rows, err := db.db.QueryContext(ctx, `SELECT id, name, url, created_at FROM vendors ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list vendors: %w", err)
+	}
+	defer rows.Close()
+	var out []*Vendor
+	for rows.Next() {
+		v, err := scanVendor(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list vendors: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanVendor(s scanner) (*Vendor, error) {
+	var v Vendor
+	var created string
+	if err := s.Scan(&v.ID, &v.Name, &v.URL, &created); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		return nil, err
+	}
+	v.CreatedAt, _ = time.Parse(time.RFC3339, created)
+	return &v, nil
+}
