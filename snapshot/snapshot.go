@@ -5,7 +5,12 @@
 package snapshot
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"regexp"
+	"strings"
 )
 
 // WaybackBase is the public archive used in provenance lines and resolved links.
@@ -57,25 +62,75 @@ type Document struct {
 	Quality        Quality // whether this is a policy text at all
 }
 
-// ErrNotImplemented is returned by the stubs until the package is implemented.
-var ErrNotImplemented = errors.New("snapshot: not implemented")
+// ErrBadSource is returned by Extract when the Source cannot locate a capture:
+// without a valid timestamp and an absolute URL neither links nor the provenance
+// line can be written, and that is the caller's bug, not the page's.
+var ErrBadSource = errors.New("snapshot: bad source")
 
-// Extract decodes raw and extracts the policy as a Document.
-func Extract(raw []byte, src Source) (*Document, error) { return nil, ErrNotImplemented }
+var timestampRe = regexp.MustCompile(`^[0-9]{14}$`)
+
+// validate checks the fields Extract relies on.
+func (s Source) validate() error {
+	if !timestampRe.MatchString(s.Timestamp) {
+		return fmt.Errorf("%w: timestamp %q is not 14 digits", ErrBadSource, s.Timestamp)
+	}
+	if _, err := parseAbsURL(s.URL); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadSource, err)
+	}
+	return nil
+}
+
+// archivedDate returns the capture day as YYYY-MM-DD.
+func (s Source) archivedDate() string {
+	if len(s.Timestamp) < 8 {
+		return s.Timestamp
+	}
+	return s.Timestamp[0:4] + "-" + s.Timestamp[4:6] + "-" + s.Timestamp[6:8]
+}
 
 // Markdown returns "# <Title>\n\n<Body>": the text whose hash identifies a version.
 func (d *Document) Markdown() string { return "# " + d.Title + "\n\n" + d.Body }
 
 // Render returns the full citp-format file: provenance line, blank line, Markdown().
-func (d *Document) Render(src Source) string { return "" }
-
-// Hash returns the hex SHA-256 of the normalised Markdown.
-func Hash(markdown string) string { return "" }
-
-// Decode converts raw bytes to UTF-8 using header charset, BOM, <meta>, then a fallback.
-func Decode(raw []byte, contentType string) (text, charset string, err error) {
-	return "", "", ErrNotImplemented
+// The provenance line is the dataset's, word for word, so that our files and the
+// Princeton-Leuven corpus can be compared and mixed.
+func (d *Document) Render(src Source) string {
+	return "> *The following text is extracted and transformed from the " + src.Site +
+		" privacy policy that was archived on " + src.archivedDate() +
+		". Please check the [original snapshot on the Wayback Machine](" + src.WaybackURL() +
+		") for the most accurate reproduction.*\n\n" + d.Markdown()
 }
 
-// FindStatedDate finds the date a policy text states for itself.
-func FindStatedDate(text string) (date, phrase string) { return "", "" }
+var blankRunRe = regexp.MustCompile(`\n{3,}`)
+
+// archiveLinkRe matches the capture prefix that relative links get when they
+// are resolved against the capture's id_ URL. It differs in every capture.
+var archiveLinkRe = regexp.MustCompile(`https://web\.archive\.org/web/[0-9]{1,14}(?:[a-z]{2}_)?/`)
+
+// Normalize is the text identity of a version: non-breaking spaces become spaces,
+// line endings become \n, trailing whitespace on each line goes, runs of blank
+// lines become one and the whole is trimmed. These differences come from markup
+// reshuffles (an extra <br>, a &nbsp;) that readers cannot see, so two captures
+// differing only in them must count as the same version. Links into the
+// archive lose their capture prefix for the same reason: a relative link
+// resolved against each capture's id_ URL names a new timestamp every time,
+// though the page links to the same place.
+func Normalize(markdown string) string {
+	s := archiveLinkRe.ReplaceAllString(markdown, "")
+	s = strings.ReplaceAll(s, "\u00a0", " ")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t\f\v")
+	}
+	s = strings.Join(lines, "\n")
+	s = blankRunRe.ReplaceAllString(s, "\n\n")
+	return strings.TrimSpace(s)
+}
+
+// Hash returns the hex SHA-256 of the normalised Markdown (see Normalize).
+func Hash(markdown string) string {
+	sum := sha256.Sum256([]byte(Normalize(markdown)))
+	return hex.EncodeToString(sum[:])
+}
