@@ -4,36 +4,33 @@
 package diffing
 
 import (
+	"fmt"
 	"strings"
 
-	"github.com/aymanbagabas/go-udiff"
+	"github.com/aymanbagabas/go-udiff/lcs"
 
 	"github.com/policywatch/policywatch/snapshot"
 )
 
 // Change is what differs between an old and a new version.
 type Change struct {
-	TextChanged  bool   // the normalised Markdown differs
+	TextChanged  bool   // the normalised Markdown differs (snapshot.Hash)
 	DateChanged  bool   // the stated "last updated" date differs
 	OldDate      string // stated date of the old version, "YYYY-MM-DD" or ""
 	NewDate      string // stated date of the new version
-	LinesAdded   int
-	LinesRemoved int
-	Unified      string // unified line diff of the two Markdown texts ("" when equal)
+	LinesAdded   int    // non-blank lines only in the new version
+	LinesRemoved int    // non-blank lines only in the old version
+	Unified      string // unified diff of the two texts ("" when the text did not change)
 }
 
 // Compare returns the change from old to new. A nil old (no earlier version)
-// is treated as an empty text, so everything counts as added. Line counts
-// leave out blank lines.
+// is treated as an empty text, so everything counts as added.
 func Compare(old, new *snapshot.Document) Change {
-	a, b := "", ""
 	var ch Change
 	if old != nil {
-		a = Normalise(old.Markdown())
 		ch.OldDate = old.StatedDate
 	}
 	if new != nil {
-		b = Normalise(new.Markdown())
 		ch.NewDate = new.StatedDate
 	}
 	ch.DateChanged = ch.OldDate != ch.NewDate
@@ -41,35 +38,152 @@ func Compare(old, new *snapshot.Document) Change {
 	if !ch.TextChanged {
 		return ch
 	}
-	ch.Unified = Unified("old", "new", a, b)
-	for _, line := range strings.Split(ch.Unified, "\n") {
-		switch {
-		case strings.HasPrefix(line, "+++"), strings.HasPrefix(line, "---"),
-			strings.TrimSpace(line) == "+", strings.TrimSpace(line) == "-":
-			// headers, and blank lines moved by the change, are not text
-		case strings.HasPrefix(line, "+"):
-			ch.LinesAdded++
-		case strings.HasPrefix(line, "-"):
-			ch.LinesRemoved++
-		}
-	}
+	d := diffLines(markdownLines(old), markdownLines(new))
+	ch.LinesAdded, ch.LinesRemoved = d.counts()
+	ch.Unified = d.unified("old", "new", 3)
 	return ch
 }
 
-// Unified returns a unified diff with three lines of context. Both texts are
-// compared line by line; a missing final newline is not reported as a change.
-func Unified(oldLabel, newLabel, old, new string) string {
-	if !strings.HasSuffix(old, "\n") {
-		old += "\n"
-	}
-	if !strings.HasSuffix(new, "\n") {
-		new += "\n"
-	}
-	return udiff.Unified(oldLabel, newLabel, old, new)
+// Unified returns a unified diff (three lines of context) between two
+// versions. Lines are compared by their normal form (snapshot.Normalize), so
+// a link that points at another capture of the same page, or at the www.
+// variant of the same URL, is not reported; they are printed as written.
+func Unified(oldLabel, newLabel string, old, new *snapshot.Document) string {
+	return diffLines(markdownLines(old), markdownLines(new)).unified(oldLabel, newLabel, 3)
 }
 
-// Normalise returns the text a diff is computed on: the same normal form that
-// decides version identity (snapshot.Normalize), ending in a newline.
-func Normalise(md string) string {
-	return snapshot.Normalize(md) + "\n"
+// markdownLines returns the document's Markdown as display lines: trailing
+// spaces trimmed, non-breaking spaces made plain, runs of blank lines
+// collapsed to one, as in the version's normal form.
+func markdownLines(d *snapshot.Document) []string {
+	if d == nil {
+		return nil
+	}
+	lines := strings.Split(strings.ReplaceAll(d.Markdown(), "\u00a0", " "), "\n")
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" && (len(out) == 0 || out[len(out)-1] == "") {
+			continue
+		}
+		out = append(out, l)
+	}
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// op is one line of a line diff: kept (' '), removed ('-') or added ('+'),
+// with its index in the old (a) and new (b) line lists.
+type op struct {
+	kind byte
+	a, b int
+}
+
+type lineDiff struct {
+	a, b []string
+	ops  []op
+}
+
+// diffLines aligns two line lists by the longest common subsequence of their
+// normal forms.
+func diffLines(a, b []string) lineDiff {
+	ka, kb := make([]string, len(a)), make([]string, len(b))
+	for i, l := range a {
+		ka[i] = snapshot.Normalize(l)
+	}
+	for i, l := range b {
+		kb[i] = snapshot.Normalize(l)
+	}
+	d := lineDiff{a: a, b: b}
+	ai, bi := 0, 0
+	for _, e := range lcs.DiffLines(ka, kb) {
+		for ai < e.Start {
+			d.ops = append(d.ops, op{' ', ai, bi})
+			ai++
+			bi++
+		}
+		for ; ai < e.End; ai++ {
+			d.ops = append(d.ops, op{'-', ai, bi})
+		}
+		for ; bi < e.ReplEnd; bi++ {
+			d.ops = append(d.ops, op{'+', ai, bi})
+		}
+	}
+	for ai < len(a) {
+		d.ops = append(d.ops, op{' ', ai, bi})
+		ai++
+		bi++
+	}
+	return d
+}
+
+// counts returns the non-blank lines added and removed.
+func (d lineDiff) counts() (added, removed int) {
+	for _, o := range d.ops {
+		switch {
+		case o.kind == '+' && strings.TrimSpace(d.b[o.b]) != "":
+			added++
+		case o.kind == '-' && strings.TrimSpace(d.a[o.a]) != "":
+			removed++
+		}
+	}
+	return added, removed
+}
+
+// unified renders the diff in unified format with ctx lines of context. Kept
+// lines are printed as they stand in the new version.
+func (d lineDiff) unified(oldLabel, newLabel string, ctx int) string {
+	var changes []int
+	for i, o := range d.ops {
+		if o.kind != ' ' {
+			changes = append(changes, i)
+		}
+	}
+	if len(changes) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "--- %s\n+++ %s\n", oldLabel, newLabel)
+	for i := 0; i < len(changes); {
+		j := i
+		for j+1 < len(changes) && changes[j+1]-changes[j] <= 2*ctx {
+			j++
+		}
+		start, end := max(changes[i]-ctx, 0), min(changes[j]+ctx+1, len(d.ops))
+		d.hunk(&sb, d.ops[start:end])
+		i = j + 1
+	}
+	return sb.String()
+}
+
+func (d lineDiff) hunk(sb *strings.Builder, ops []op) {
+	aStart, bStart, aLen, bLen := ops[0].a+1, ops[0].b+1, 0, 0
+	for _, o := range ops {
+		if o.kind != '+' {
+			aLen++
+		}
+		if o.kind != '-' {
+			bLen++
+		}
+	}
+	// An empty side names the line before the hunk, as diff(1) does.
+	if aLen == 0 {
+		aStart--
+	}
+	if bLen == 0 {
+		bStart--
+	}
+	fmt.Fprintf(sb, "@@ -%d,%d +%d,%d @@\n", aStart, aLen, bStart, bLen)
+	for _, o := range ops {
+		switch o.kind {
+		case ' ':
+			sb.WriteString(" " + d.b[o.b] + "\n")
+		case '-':
+			sb.WriteString("-" + d.a[o.a] + "\n")
+		case '+':
+			sb.WriteString("+" + d.b[o.b] + "\n")
+		}
+	}
 }

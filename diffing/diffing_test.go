@@ -1,8 +1,11 @@
 package diffing
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/policywatch/policywatch/snapshot"
 )
@@ -49,9 +52,44 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-func TestNormalise(t *testing.T) {
-	got := Normalise("# T\u00a0x  \n\n\n\nbody\t\n")
-	if got != "# T x\n\nbody\n" {
-		t.Fatalf("Normalise = %q", got)
+// Lines that differ only by the capture a link was resolved against, or by
+// the www. variant of a URL, are not changes; real changes print as written.
+func TestUnifiedComparesNormalForms(t *testing.T) {
+	old := doc("P", "See [cookies](https://web.archive.org/web/20210101000000id_/https://x.example/cookies).\n\nLogs: 30 days.\n", "")
+	new := doc("P", "See [cookies](https://web.archive.org/web/20220101000000id_/http://www.x.example/cookies).\n\nLogs: 90 days.\n", "")
+	ch := Compare(old, new)
+	want := "--- old\n+++ new\n@@ -2,4 +2,4 @@\n \n See [cookies](https://web.archive.org/web/20220101000000id_/http://www.x.example/cookies).\n \n-Logs: 30 days.\n+Logs: 90 days.\n"
+	if ch.Unified != want || ch.LinesAdded != 1 || ch.LinesRemoved != 1 {
+		t.Fatalf("Unified =\n%s\nwant\n%s", ch.Unified, want)
+	}
+}
+
+// On texts without link variants the hunks must match a reference unified
+// diff (go-udiff's) line for line.
+func TestUnifiedMatchesReference(t *testing.T) {
+	var long []string
+	for i := 0; i < 40; i++ {
+		long = append(long, fmt.Sprintf("clause %d", i))
+	}
+	edit := func(lines []string, f func([]string) []string) string {
+		return strings.Join(f(append([]string(nil), lines...)), "\n")
+	}
+	base := strings.Join(long, "\n")
+	cases := map[string]string{
+		"one change":      edit(long, func(l []string) []string { l[20] = "changed"; return l }),
+		"two far changes": edit(long, func(l []string) []string { l[2] = "x"; l[35] = "y"; return l }),
+		"two near":        edit(long, func(l []string) []string { l[10] = "x"; l[15] = "y"; return l }),
+		"insert at start": "new first\n" + base,
+		"append":          base + "\nnew last",
+		"delete block":    edit(long, func(l []string) []string { return append(l[:5], l[12:]...) }),
+	}
+	for name, changed := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := Unified("a", "b", doc("T", base, ""), doc("T", changed, ""))
+			want := udiff.Unified("a", "b", "# T\n\n"+base+"\n", "# T\n\n"+changed+"\n")
+			if got != want {
+				t.Fatalf("got\n%s\nwant\n%s", got, want)
+			}
+		})
 	}
 }

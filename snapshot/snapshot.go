@@ -107,6 +107,10 @@ var blankRunRe = regexp.MustCompile(`\n{3,}`)
 // are resolved against the capture's id_ URL. It differs in every capture.
 var archiveLinkRe = regexp.MustCompile(`https://web\.archive\.org/web/[0-9]{1,14}(?:[a-z]{2}_)?/`)
 
+// urlVariantRe matches the parts of a URL by which the archive's own
+// canonicalisation (SURT) does not tell pages apart: scheme and "www.".
+var urlVariantRe = regexp.MustCompile(`(?i)\bhttps?://(?:www[0-9]*\.)?`)
+
 // Normalize is the text identity of a version: non-breaking spaces become spaces,
 // line endings become \n, trailing whitespace on each line goes, runs of blank
 // lines become one and the whole is trimmed. These differences come from markup
@@ -114,9 +118,12 @@ var archiveLinkRe = regexp.MustCompile(`https://web\.archive\.org/web/[0-9]{1,14
 // differing only in them must count as the same version. Links into the
 // archive lose their capture prefix for the same reason: a relative link
 // resolved against each capture's id_ URL names a new timestamp every time,
-// though the page links to the same place.
+// though the page links to the same place. And since a page captured as
+// http://www.x.com and as https://x.com is one page to the archive, links
+// that differ only in scheme or "www." are the same text too.
 func Normalize(markdown string) string {
 	s := archiveLinkRe.ReplaceAllString(markdown, "")
+	s = urlVariantRe.ReplaceAllString(s, "//")
 	s = strings.ReplaceAll(s, "\u00a0", " ")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")

@@ -252,6 +252,9 @@ func TestHash(t *testing.T) {
 	if Hash(a) != Hash(b) {
 		t.Errorf("capture timestamps in archive links change the hash: %q vs %q", Normalize(a), Normalize(b))
 	}
+	if c := strings.Replace(b, "https://a.example", "http://www.a.example", 1); Hash(a) != Hash(c) {
+		t.Errorf("a capture under the www. host changes the hash: %q vs %q", Normalize(a), Normalize(c))
+	}
 	if Hash(a) == Hash(strings.Replace(a, "cookies)", "terms)", 1)) {
 		t.Error("a changed link target did not change the hash")
 	}

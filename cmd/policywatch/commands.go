@@ -326,8 +326,7 @@ func writeDiff(w io.Writer, v *store.Vendor, oldV, newV *store.Version, window *
 	}
 	ch := diffing.Compare(oldV.Document(), newV.Document())
 	fmt.Fprintf(w, "text: +%d −%d lines\n\n", ch.LinesAdded, ch.LinesRemoved)
-	_, err := io.WriteString(w, diffing.Unified(oldV.First.Timestamp, newV.First.Timestamp,
-		diffing.Normalise(oldV.Document().Markdown()), diffing.Normalise(newV.Document().Markdown())))
+	_, err := io.WriteString(w, diffing.Unified(oldV.First.Timestamp, newV.First.Timestamp, oldV.Document(), newV.Document()))
 	return err
 }
 
