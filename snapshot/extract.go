@@ -212,13 +212,16 @@ func parseAbsURL(s string) (*url.URL, error) {
 }
 
 var (
-	// boilerStrongRe names parts of a page that are never the policy, even when
+	// boilerStrongWords names parts of a page that are never the policy, even when
 	// the class also says "content" ("footer-content", "sidebar-main").
 	boilerStrongWords = wordSet("footer", "nav", "navbar", "navigation", "menu", "menubar", "submenu", "megamenu",
 		"sidebar", "breadcrumb", "breadcrumbs", "cookie", "cookiebanner", "cookienotice", "consent", "gdpr",
 		"testimonial", "testimonials", "newsletter", "popup", "modal", "share", "sharing", "sharethis",
 		"social", "comment", "comments", "disqus", "respond", "advert", "advertisement", "ads", "adsense",
-		"signup", "subscribe", "skip", "skiplink", "lightbox", "offcanvas")
+		"signup", "subscribe", "skip", "skiplink", "lightbox", "offcanvas",
+		// CSS utility classes that hide an element (Bootstrap's "hide", "hidden",
+		// "invisible"): promotional bars and closed pop-ups that no reader sees.
+		"hide", "hidden", "invisible")
 	// boilerWeakWords are boilerplate unless the same class/id also says content.
 	boilerWeakWords = wordSet("header", "banner", "related", "review", "reviews", "ad", "widget", "promo",
 		"masthead", "toolbar", "topbar", "sponsor", "sponsored", "login", "search", "share", "tags")
