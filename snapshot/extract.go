@@ -24,6 +24,12 @@ const maxTreeDepth = 256
 // bytes themselves, however broken, is reported in Document.Quality instead, so
 // that the caller can store the capture and move on.
 func Extract(raw []byte, src Source) (*Document, error) {
+	return ExtractWith(raw, src, Options{})
+}
+
+// ExtractWith is Extract with per-document options: selectors that say where
+// the policy is on the page, for pages where automatic selection goes wrong.
+func ExtractWith(raw []byte, src Source, opts Options) (*Document, error) {
 	if err := src.validate(); err != nil {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
@@ -49,7 +55,7 @@ func Extract(raw []byte, src Source) (*Document, error) {
 		doc.Title, doc.Body = extractPlain(text, src)
 		pageText = doc.Body
 	} else {
-		pageText = extractHTML(doc, text, src)
+		pageText = extractHTML(doc, text, src, opts)
 	}
 
 	doc.StatedDate, doc.StatedDateText = FindStatedDate(plainOfMarkdown(doc.Body))
@@ -106,7 +112,7 @@ func extractPlain(text string, src Source) (title, body string) {
 
 // extractHTML fills Title and Body from an HTML page and returns the whole
 // page's visible text.
-func extractHTML(doc *Document, text string, src Source) string {
+func extractHTML(doc *Document, text string, src Source, opts Options) string {
 	root, err := html.Parse(strings.NewReader(text))
 	if err != nil { // html.Parse only fails on reader errors; keep the text anyway
 		doc.Body = text
@@ -133,9 +139,16 @@ func extractHTML(doc *Document, text string, src Source) string {
 	}
 	pageText := collapseSpace(body.Text())
 
-	removeBoilerplate(gq)
-	st := newStats(root)
-	content := selectContent(body.Nodes[0], st)
+	var content []*html.Node
+	var st *stats
+	if opts.empty() {
+		removeBoilerplate(gq)
+		st = newStats(root)
+		content = selectContent(body.Nodes[0], st)
+	} else {
+		content = applyOptions(gq, opts)
+		st = newStats(root)
+	}
 
 	if doc.Title == "" {
 		for _, n := range content {
