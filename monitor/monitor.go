@@ -7,6 +7,9 @@ package monitor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,6 +33,21 @@ type Archive interface {
 type Vendor struct {
 	Name string
 	URL  string
+	// Options say where the policy is on the page, for pages where automatic
+	// content selection goes wrong.
+	Options snapshot.Options
+}
+
+// Fingerprint names the extraction a vendor's texts are made with: the
+// extractor version and the vendor's selectors. Text made under another
+// fingerprint is re-extracted before new captures are compared with it.
+func (v Vendor) Fingerprint() string {
+	if len(v.Options.Select) == 0 && len(v.Options.Remove) == 0 {
+		return snapshot.ExtractorVersion
+	}
+	b, _ := json.Marshal(v.Options)
+	sum := sha256.Sum256(b)
+	return snapshot.ExtractorVersion + "+" + hex.EncodeToString(sum[:6])
 }
 
 // Monitor runs passes. It is safe for concurrent use on different vendors;
@@ -55,18 +73,19 @@ func New(db *store.DB, archive Archive, logger *slog.Logger) *Monitor {
 // PassResult summarises one vendor's pass. Its JSON form is what
 // `policywatch fetch --json` prints: keep the names stable.
 type PassResult struct {
-	Vendor          string          `json:"vendor"`
-	URL             string          `json:"url"`
-	FirstRun        bool            `json:"first_run"`
-	Listed          int             `json:"captures_listed"`
-	New             int             `json:"captures_new"`
-	Fetched         int             `json:"captures_fetched"`
-	Reused          int             `json:"bodies_reused"`
-	NotVersions     int             `json:"captures_not_versions"`
-	NewVersions     int             `json:"versions_new"`
-	Changes         []ChangeSummary `json:"changes"`
-	LatestTimestamp string          `json:"latest_timestamp,omitempty"`
-	Error           string          `json:"error,omitempty"`
+	Vendor          string           `json:"vendor"`
+	URL             string           `json:"url"`
+	FirstRun        bool             `json:"first_run"`
+	Reextracted     *ReextractReport `json:"reextracted,omitempty"`
+	Listed          int              `json:"captures_listed"`
+	New             int              `json:"captures_new"`
+	Fetched         int              `json:"captures_fetched"`
+	Reused          int              `json:"bodies_reused"`
+	NotVersions     int              `json:"captures_not_versions"`
+	NewVersions     int              `json:"versions_new"`
+	Changes         []ChangeSummary  `json:"changes"`
+	LatestTimestamp string           `json:"latest_timestamp,omitempty"`
+	Error           string           `json:"error,omitempty"`
 }
 
 // ChangeSummary is one change found during a pass, with its window.
@@ -125,6 +144,19 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 	}
 	logger := m.logger.With("vendor", v.Name)
 
+	// Text made by another extraction must be redone first, or the first new
+	// capture would be reported as the vendor's change.
+	stale, err := m.db.NeedsReextract(ctx, vendor.ID, v.Fingerprint())
+	if err != nil {
+		return res, err
+	}
+	if stale {
+		logger.Info("stored captures were extracted differently; re-extracting before the pass", "extractor", v.Fingerprint())
+		if res.Reextracted, err = m.Reextract(ctx, v); err != nil {
+			return res, err
+		}
+	}
+
 	var opts crawler.ListOptions
 	last, err := m.db.LatestCapture(ctx, vendor.ID)
 	switch {
@@ -143,7 +175,7 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 	}
 	res.Listed = len(caps)
 
-	p := &pass{Monitor: m, vendor: vendor, site: site, res: res, logger: logger}
+	p := &pass{Monitor: m, vendor: vendor, cfg: v, site: site, res: res, logger: logger}
 	if res.FirstRun {
 		return res, p.baseline(ctx, caps)
 	}
@@ -170,6 +202,7 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 type pass struct {
 	*Monitor
 	vendor *store.Vendor
+	cfg    Vendor
 	site   string
 	res    *PassResult
 	logger *slog.Logger
@@ -225,6 +258,7 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		CDXStatus: c.StatusCode,
 		Digest:    c.Digest,
 		Length:    c.Length,
+		Extractor: p.cfg.Fingerprint(),
 	}
 	if !playable(c) {
 		rec.Verdict = store.VerdictNotFetched
@@ -277,7 +311,7 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 	}
 
 	src := snapshot.Source{Site: p.site, URL: c.Original, Timestamp: c.Timestamp, ContentType: rec.ContentType}
-	doc, err := snapshot.Extract(body, src)
+	doc, err := snapshot.ExtractWith(body, src, p.cfg.Options)
 	if err != nil {
 		rec.Verdict = string(snapshot.VerdictUnsupported)
 		rec.VerdictReason = err.Error()
@@ -373,6 +407,8 @@ func optional(s string) *string {
 	}
 	return &s
 }
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 // siteOf returns the site name used in provenance lines: the URL's host
 // without "www.", as the Princeton-Leuven dataset names its sites.

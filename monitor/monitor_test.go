@@ -199,7 +199,7 @@ func TestInterruptedPassResumes(t *testing.T) {
 		t.Fatalf("captures = %d, want 5", len(cs))
 	}
 	v, _ := f.db.VendorByName(t.Context(), "Example")
-	changes, _ := f.db.Changes(t.Context(), v.ID)
+	changes, _ := f.db.Changes(t.Context(), v.ID, "")
 	if len(changes) != 4 {
 		t.Fatalf("changes = %d, want 4 (one per new text)", len(changes))
 	}
@@ -213,7 +213,7 @@ func TestInterruptedPassResumes(t *testing.T) {
 func TestRunStopsWhenArchiveUnreachable(t *testing.T) {
 	f := newFixture(t)
 	f.archive.Close()
-	results, err := f.mon.Run(t.Context(), []Vendor{{"A", "https://a.example/privacy"}, {"B", "https://b.example/privacy"}})
+	results, err := f.mon.Run(t.Context(), []Vendor{{Name: "A", URL: "https://a.example/privacy"}, {Name: "B", URL: "https://b.example/privacy"}})
 	if !errors.Is(err, crawler.ErrUnreachable) {
 		t.Fatalf("err = %v, want ErrUnreachable", err)
 	}

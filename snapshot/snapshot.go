@@ -141,3 +141,10 @@ func Hash(markdown string) string {
 	sum := sha256.Sum256([]byte(Normalize(markdown)))
 	return hex.EncodeToString(sum[:])
 }
+
+// ExtractorVersion names the extraction logic. Bump it whenever the same
+// bytes can come out as different text (a change to content selection,
+// rendering, normalisation or the date finder): stored versions made by an
+// older extractor are then re-extracted before new captures are compared
+// with them, so that policywatch never reports its own change as the vendor's.
+const ExtractorVersion = "2026.11.1"

@@ -51,7 +51,8 @@ type Capture struct {
 	Charset       string
 	Verdict       string
 	VerdictReason string
-	VersionID     int64 // 0 when the capture did not become a version
+	VersionID     int64  // 0 when the capture did not become a version
+	Extractor     string // extraction fingerprint behind Verdict and VersionID
 }
 
 // WaybackURL returns the capture's raw playback URL on the public archive.
@@ -62,14 +63,14 @@ func (c *Capture) WaybackURL() string {
 const captureCols = `id, vendor_id, timestamp, original, urlkey, mimetype, cdx_status, digest, length,
 	fetched, COALESCE(http_status, 0), COALESCE(memento_timestamp, ''), COALESCE(memento_original, ''),
 	COALESCE(content_type, ''), COALESCE(headers, ''), COALESCE(body_sha256, ''), truncated,
-	COALESCE(charset, ''), verdict, verdict_reason, COALESCE(version_id, 0)`
+	COALESCE(charset, ''), verdict, verdict_reason, COALESCE(version_id, 0), extractor`
 
 func scanCapture(s scanner) (*Capture, error) {
 	var c Capture
 	var headers string
 	err := s.Scan(&c.ID, &c.VendorID, &c.Timestamp, &c.Original, &c.URLKey, &c.MimeType, &c.CDXStatus,
 		&c.Digest, &c.Length, &c.Fetched, &c.HTTPStatus, &c.MementoTimestamp, &c.MementoOriginal,
-		&c.ContentType, &headers, &c.BodySHA256, &c.Truncated, &c.Charset, &c.Verdict, &c.VerdictReason, &c.VersionID)
+		&c.ContentType, &headers, &c.BodySHA256, &c.Truncated, &c.Charset, &c.Verdict, &c.VerdictReason, &c.VersionID, &c.Extractor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -108,25 +109,20 @@ func (db *DB) HasCapture(ctx context.Context, vendorID int64, timestamp, origina
 
 // Captures returns all of a vendor's captures, oldest first.
 func (db *DB) Captures(ctx context.Context, vendorID int64) ([]*Capture, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT `+captureCols+` FROM captures WHERE vendor_id = ? ORDER BY timestamp, id`, vendorID)
+	cs, err := capturesOf(ctx, db.db, vendorID)
 	if err != nil {
 		return nil, fmt.Errorf("captures of vendor %d: %w", vendorID, err)
 	}
-	defer rows.Close()
-	var out []*Capture
-	for rows.Next() {
-		c, err := scanCapture(rows)
-		if err != nil {
-			return nil, fmt.Errorf("captures of vendor %d: %w", vendorID, err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return cs, nil
 }
 
 // CaptureByID returns one capture.
 func (db *DB) CaptureByID(ctx context.Context, id int64) (*Capture, error) {
-	c, err := scanCapture(db.db.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures WHERE id = ?`, id))
+	return captureByID(ctx, db.db, id)
+}
+
+func captureByID(ctx context.Context, q querier, id int64) (*Capture, error) {
+	c, err := scanCapture(q.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("capture %d: %w", id, err)
 	}
@@ -197,7 +193,7 @@ func (db *DB) RecordCapture(ctx context.Context, in RecordInput) (*RecordResult,
 	res := &RecordResult{}
 	var version *Version
 	if in.Document != nil && in.Document.Quality.OK() && !c.Truncated {
-		version, res.NewVersion, err = db.ensureVersion(ctx, tx, c.VendorID, in.Document)
+		version, res.NewVersion, err = db.ensureVersion(ctx, tx, c.VendorID, c.Extractor, in.Document)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -214,12 +210,12 @@ func (db *DB) RecordCapture(ctx context.Context, in RecordInput) (*RecordResult,
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO captures (vendor_id, timestamp, original, urlkey, mimetype, cdx_status,
 		digest, length, fetched, http_status, memento_timestamp, memento_original, content_type, headers, body_sha256,
-		truncated, charset, verdict, verdict_reason, version_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		truncated, charset, verdict, verdict_reason, version_id, extractor, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.VendorID, c.Timestamp, c.Original, c.URLKey, c.MimeType, c.CDXStatus, c.Digest, c.Length, c.Fetched,
 		nullInt(c.HTTPStatus), nullStr(c.MementoTimestamp), nullStr(c.MementoOriginal), nullStr(c.ContentType),
 		headers, nullStr(c.BodySHA256), c.Truncated, nullStr(c.Charset), c.Verdict, c.VerdictReason,
-		nullInt64(c.VersionID), db.now())
+		nullInt64(c.VersionID), c.Extractor, db.now())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -247,7 +243,7 @@ func (db *DB) RecordCapture(ctx context.Context, in RecordInput) (*RecordResult,
 			if in.Change == nil {
 				return nil, fmt.Errorf("%s: the text differs from version %d but no change was given", op, prevVersionID)
 			}
-			ch, err := db.insertChange(ctx, tx, prev, &c, in.Change)
+			ch, err := db.insertChange(ctx, tx, prev, &c, CauseArchive, in.Change)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", op, err)
 			}

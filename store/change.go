@@ -9,6 +9,12 @@ import (
 	"github.com/policywatch/policywatch/diffing"
 )
 
+// Causes of a change.
+const (
+	CauseArchive   = "archive"   // the vendor's page changed between two captures
+	CauseExtractor = "extractor" // policywatch's extraction of the same bytes changed; never alerted
+)
+
 // Change is a transition from one version to another, with its window: the
 // last capture that had the old text and the first capture with the new one.
 // The change happened somewhere between the two; policywatch never claims a
@@ -18,6 +24,7 @@ type Change struct {
 	VendorID      int64
 	FromVersionID int64
 	ToVersionID   int64
+	Cause         string // CauseArchive or CauseExtractor
 	OldCapture    *Capture
 	NewCapture    *Capture
 	OldStatedDate string
@@ -29,8 +36,9 @@ type Change struct {
 	CreatedAt     time.Time
 }
 
-func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, d *diffing.Change) (*Change, error) {
+func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, cause string, d *diffing.Change) (*Change, error) {
 	ch := &Change{
+		Cause:         cause,
 		VendorID:      cur.VendorID,
 		FromVersionID: prev.VersionID,
 		ToVersionID:   cur.VersionID,
@@ -45,9 +53,9 @@ func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, 
 		CreatedAt:     db.Now().UTC().Truncate(time.Second),
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO changes (vendor_id, from_version_id, to_version_id, old_capture_id,
-		new_capture_id, old_stated_date, new_stated_date, text_changed, date_changed, lines_added, lines_removed, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ch.VendorID, ch.FromVersionID, ch.ToVersionID, prev.ID, cur.ID, nullStr(ch.OldStatedDate), nullStr(ch.NewStatedDate),
+		new_capture_id, cause, old_stated_date, new_stated_date, text_changed, date_changed, lines_added, lines_removed, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ch.VendorID, ch.FromVersionID, ch.ToVersionID, prev.ID, cur.ID, cause, nullStr(ch.OldStatedDate), nullStr(ch.NewStatedDate),
 		ch.TextChanged, ch.DateChanged, ch.LinesAdded, ch.LinesRemoved, ch.CreatedAt.Format(time.RFC3339))
 	if err != nil {
 		return nil, fmt.Errorf("insert change: %w", err)
@@ -58,13 +66,18 @@ func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, 
 	return ch, nil
 }
 
-// Changes returns the vendor's changes in archive order.
-func (db *DB) Changes(ctx context.Context, vendorID int64) ([]*Change, error) {
-	rows, err := db.db.QueryContext(ctx, `SELECT ch.id, ch.vendor_id, ch.from_version_id, ch.to_version_id,
+// Changes returns the vendor's changes of the given cause ("" for all), in
+// archive order.
+func (db *DB) Changes(ctx context.Context, vendorID int64, cause string) ([]*Change, error) {
+	return db.changes(ctx, db.db, vendorID, cause)
+}
+
+func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause string) ([]*Change, error) {
+	rows, err := q.QueryContext(ctx, `SELECT ch.id, ch.vendor_id, ch.from_version_id, ch.to_version_id, ch.cause,
 		ch.old_capture_id, ch.new_capture_id, COALESCE(ch.old_stated_date, ''), COALESCE(ch.new_stated_date, ''),
 		ch.text_changed, ch.date_changed, ch.lines_added, ch.lines_removed, ch.created_at
 		FROM changes ch JOIN captures c ON c.id = ch.new_capture_id
-		WHERE ch.vendor_id = ? ORDER BY c.timestamp, ch.id`, vendorID)
+		WHERE ch.vendor_id = ? AND (? = '' OR ch.cause = ?) ORDER BY c.timestamp, ch.id`, vendorID, cause, cause)
 	if err != nil {
 		return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
 	}
@@ -76,7 +89,7 @@ func (db *DB) Changes(ctx context.Context, vendorID int64) ([]*Change, error) {
 	for rows.Next() {
 		var r row
 		var created string
-		if err := rows.Scan(&r.ch.ID, &r.ch.VendorID, &r.ch.FromVersionID, &r.ch.ToVersionID, &r.oldID, &r.new,
+		if err := rows.Scan(&r.ch.ID, &r.ch.VendorID, &r.ch.FromVersionID, &r.ch.ToVersionID, &r.ch.Cause, &r.oldID, &r.new,
 			&r.ch.OldStatedDate, &r.ch.NewStatedDate, &r.ch.TextChanged, &r.ch.DateChanged,
 			&r.ch.LinesAdded, &r.ch.LinesRemoved, &created); err != nil {
 			rows.Close()
@@ -92,10 +105,10 @@ func (db *DB) Changes(ctx context.Context, vendorID int64) ([]*Change, error) {
 	out := make([]*Change, 0, len(list))
 	for i := range list {
 		ch := list[i].ch
-		if ch.OldCapture, err = db.CaptureByID(ctx, list[i].oldID); err != nil {
+		if ch.OldCapture, err = captureByID(ctx, q, list[i].oldID); err != nil {
 			return nil, err
 		}
-		if ch.NewCapture, err = db.CaptureByID(ctx, list[i].new); err != nil {
+		if ch.NewCapture, err = captureByID(ctx, q, list[i].new); err != nil {
 			return nil, err
 		}
 		out = append(out, &ch)

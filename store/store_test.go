@@ -157,7 +157,7 @@ func TestRecordCaptureVersionsAndChanges(t *testing.T) {
 		t.Fatal("versions are not as recorded")
 	}
 
-	changes, err := db.Changes(ctx, v.ID)
+	changes, err := db.Changes(ctx, v.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ type Version struct {
 	Body           string
 	StatedDate     string // YYYY-MM-DD or ""
 	StatedDateText string
+	Extractor      string // extraction fingerprint that produced the text
 	CreatedAt      time.Time
 
 	First    *Capture // the first capture with this text
@@ -42,18 +43,23 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (db *DB) ensureVersion(ctx context.Context, tx *sql.Tx, vendorID int64, doc *snapshot.Document) (*Version, bool, error) {
+// ensureVersion finds the vendor's version with doc's text, or inserts it. A
+// text that was first produced by another extractor is claimed by this one.
+func (db *DB) ensureVersion(ctx context.Context, tx *sql.Tx, vendorID int64, extractor string, doc *snapshot.Document) (*Version, bool, error) {
 	hash := snapshot.Hash(doc.Markdown())
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM versions WHERE vendor_id = ? AND sha256 = ?`, vendorID, hash).Scan(&id)
 	if err == nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE versions SET extractor = ? WHERE id = ? AND extractor <> ?`, extractor, id, extractor); err != nil {
+			return nil, false, fmt.Errorf("claim version: %w", err)
+		}
 		return &Version{ID: id}, false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fmt.Errorf("find version: %w", err)
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO versions (vendor_id, sha256, title, body, stated_date, stated_date_text, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, vendorID, hash, doc.Title, doc.Body, nullStr(doc.StatedDate), nullStr(doc.StatedDateText), db.now())
+	r, err := tx.ExecContext(ctx, `INSERT INTO versions (vendor_id, sha256, title, body, stated_date, stated_date_text, extractor, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, vendorID, hash, doc.Title, doc.Body, nullStr(doc.StatedDate), nullStr(doc.StatedDateText), extractor, db.now())
 	if err != nil {
 		return nil, false, fmt.Errorf("insert version: %w", err)
 	}
@@ -63,14 +69,14 @@ func (db *DB) ensureVersion(ctx context.Context, tx *sql.Tx, vendorID int64, doc
 	return &Version{ID: id}, true, nil
 }
 
-const versionCols = `v.id, v.vendor_id, v.sha256, v.title, v.body, COALESCE(v.stated_date, ''), COALESCE(v.stated_date_text, ''), v.created_at`
+const versionCols = `v.id, v.vendor_id, v.sha256, v.title, v.body, COALESCE(v.stated_date, ''), COALESCE(v.stated_date_text, ''), v.extractor, v.created_at`
 
 // versionByID loads a version with its first and last captures.
 func versionByID(ctx context.Context, q querier, id int64) (*Version, error) {
 	var v Version
 	var created string
 	err := q.QueryRowContext(ctx, `SELECT `+versionCols+` FROM versions v WHERE v.id = ?`, id).
-		Scan(&v.ID, &v.VendorID, &v.SHA256, &v.Title, &v.Body, &v.StatedDate, &v.StatedDateText, &created)
+		Scan(&v.ID, &v.VendorID, &v.SHA256, &v.Title, &v.Body, &v.StatedDate, &v.StatedDateText, &v.Extractor, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("version %d: %w", id, ErrNotFound)
 	}

@@ -277,7 +277,7 @@ Without --from/--to it shows the latest change.
 	var oldV, newV *store.Version
 	var window *store.Change
 	if *from == "" && *to == "" {
-		changes, err := db.Changes(ctx, v.ID)
+		changes, err := db.Changes(ctx, v.ID, store.CauseArchive)
 		if err != nil {
 			return err
 		}

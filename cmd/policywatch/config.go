@@ -16,6 +16,7 @@ import (
 
 	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/monitor"
+	"github.com/policywatch/policywatch/snapshot"
 )
 
 // Config is policywatch.yaml. Unknown keys are rejected (with their line) so a
@@ -49,6 +50,51 @@ type WaybackConfig struct {
 type VendorConfig struct {
 	Name string `yaml:"name"`
 	URL  string `yaml:"url"`
+	// Select and Remove say where the policy is on the page, as Open Terms
+	// Archive declarations do: CSS selectors, or ranges between two elements.
+	Select SelectorList `yaml:"select"`
+	Remove SelectorList `yaml:"remove"`
+}
+
+// SelectorList is a list of selectors; each item is a CSS selector string or
+// a range {start_before|start_after: CSS, end_before|end_after: CSS}. A single
+// string is accepted for a one-item list.
+type SelectorList []snapshot.Selector
+
+// UnmarshalYAML accepts a string, a range mapping, or a list of either.
+func (l *SelectorList) UnmarshalYAML(n *yaml.Node) error {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	for _, it := range items {
+		switch it.Kind {
+		case yaml.ScalarNode:
+			*l = append(*l, snapshot.Selector{CSS: it.Value})
+		case yaml.MappingNode:
+			var r struct {
+				CSS         string `yaml:"css"`
+				StartBefore string `yaml:"start_before"`
+				StartAfter  string `yaml:"start_after"`
+				EndBefore   string `yaml:"end_before"`
+				EndAfter    string `yaml:"end_after"`
+			}
+			dec := it.Decode
+			if err := dec(&r); err != nil {
+				return err
+			}
+			if r.CSS == "" && (r.StartBefore == "") == (r.StartAfter == "") {
+				return fmt.Errorf("line %d: a range selector needs exactly one of start_before / start_after", it.Line)
+			}
+			if r.CSS == "" && (r.EndBefore == "") == (r.EndAfter == "") {
+				return fmt.Errorf("line %d: a range selector needs exactly one of end_before / end_after", it.Line)
+			}
+			*l = append(*l, snapshot.Selector(r))
+		default:
+			return fmt.Errorf("line %d: a selector is a CSS string or a {start_before, end_before} range", it.Line)
+		}
+	}
+	return nil
 }
 
 // DefaultConfig returns the settings used where the file says nothing. The
@@ -213,7 +259,8 @@ func (c *Config) MonitorVendors(names []string) ([]monitor.Vendor, error) {
 	var out []monitor.Vendor
 	for _, v := range c.Vendors {
 		if len(names) == 0 || containsFold(names, v.Name) {
-			out = append(out, monitor.Vendor{Name: v.Name, URL: v.URL})
+			out = append(out, monitor.Vendor{Name: v.Name, URL: v.URL,
+				Options: snapshot.Options{Select: v.Select, Remove: v.Remove}})
 		}
 	}
 	for _, n := range names {

@@ -57,6 +57,7 @@ Commands:
   versions   list the distinct versions of a vendor's policy
   show       print one version as Markdown
   diff       show what changed between two versions
+  reextract  re-run the current extractor over the stored captures
   demo       run the whole pipeline offline against a built-in replay archive
   version    print the program version
 
@@ -85,6 +86,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runDiff(ctx, rest)
 	case "demo":
 		return m.runDemo(ctx, rest)
+	case "reextract":
+		return m.runReextract(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "policywatch", Version)
 		return nil

@@ -24,6 +24,7 @@ CREATE TABLE versions (
     body             TEXT NOT NULL,
     stated_date      TEXT,              -- YYYY-MM-DD the policy states, NULL if none
     stated_date_text TEXT,
+    extractor        TEXT NOT NULL DEFAULT '', -- extraction fingerprint that produced the text
     created_at       TEXT NOT NULL,
     UNIQUE (vendor_id, sha256)
 );
@@ -51,6 +52,7 @@ CREATE TABLE captures (
     verdict           TEXT NOT NULL,    -- snapshot verdict, or 'not-fetched', 'fetch-error', 'truncated'
     verdict_reason    TEXT NOT NULL DEFAULT '',
     version_id        INTEGER REFERENCES versions(id),
+    extractor         TEXT NOT NULL DEFAULT '', -- extraction fingerprint behind verdict and version
     created_at        TEXT NOT NULL,
     UNIQUE (vendor_id, timestamp, original)
 );
@@ -58,20 +60,41 @@ CREATE INDEX captures_vendor_ts ON captures (vendor_id, timestamp);
 CREATE INDEX captures_digest ON captures (digest);
 
 -- A change is a transition between two versions, with its window: the last
--- capture with the old text and the first capture with the new one.
+-- capture with the old text and the first capture with the new one. Its cause
+-- is 'archive' (the vendor's page changed) or 'extractor' (policywatch's
+-- extraction of the same bytes changed; never alerted).
 CREATE TABLE changes (
     id               INTEGER PRIMARY KEY,
     vendor_id        INTEGER NOT NULL REFERENCES vendors(id),
     from_version_id  INTEGER NOT NULL REFERENCES versions(id),
     to_version_id    INTEGER NOT NULL REFERENCES versions(id),
     old_capture_id   INTEGER NOT NULL REFERENCES captures(id),
-    new_capture_id   INTEGER NOT NULL UNIQUE REFERENCES captures(id),
+    new_capture_id   INTEGER NOT NULL REFERENCES captures(id),
+    cause            TEXT NOT NULL DEFAULT 'archive',
     old_stated_date  TEXT,
     new_stated_date  TEXT,
     text_changed     INTEGER NOT NULL,
     date_changed     INTEGER NOT NULL,
     lines_added      INTEGER NOT NULL,
     lines_removed    INTEGER NOT NULL,
-    created_at       TEXT NOT NULL
+    created_at       TEXT NOT NULL,
+    UNIQUE (new_capture_id, cause)
 );
 CREATE INDEX changes_vendor ON changes (vendor_id, new_capture_id);
+
+-- Every run of the extractor over stored captures, and what it moved.
+CREATE TABLE reextractions (
+    id                INTEGER PRIMARY KEY,
+    vendor_id         INTEGER NOT NULL REFERENCES vendors(id),
+    extractor         TEXT NOT NULL,
+    captures          INTEGER NOT NULL,
+    verdicts_changed  INTEGER NOT NULL,
+    versions_before   INTEGER NOT NULL,
+    versions_after    INTEGER NOT NULL,
+    changes_before    INTEGER NOT NULL,
+    changes_after     INTEGER NOT NULL,
+    changes_removed   INTEGER NOT NULL,
+    changes_added     INTEGER NOT NULL,
+    latest_changed    INTEGER NOT NULL,
+    created_at        TEXT NOT NULL
+);
