@@ -80,15 +80,29 @@ func (r *renderer) text(s string) {
 	if s == "" {
 		return
 	}
-	s = spaceRe.ReplaceAllString(s, " ")
-	if r.space {
-		s = strings.TrimLeft(s, " ")
+	b := r.cur()
+	start := -1
+	for i := 0; i < len(s); i++ {
+		if !isHTMLSpace(s[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			b.WriteString(s[start:i])
+			r.space = false
+			start = -1
+		}
+		if !r.space {
+			b.WriteByte(' ')
+			r.space = true
+		}
 	}
-	if s == "" {
-		return
+	if start >= 0 {
+		b.WriteString(s[start:])
+		r.space = false
 	}
-	r.cur().WriteString(s)
-	r.space = strings.HasSuffix(s, " ")
 }
 
 // raw writes inline markup that must not be collapsed.
@@ -209,7 +223,7 @@ func (r *renderer) node(n *html.Node, depth int) {
 	case atom.I, atom.Em, atom.U, atom.Cite:
 		r.emphasis(n, depth, "_")
 	default:
-		if r.st.block[n] && !isInlineTag(n.DataAtom) {
+		if r.st.get(n).block && !isInlineTag(n.DataAtom) {
 			r.flush()
 			r.children(n, depth)
 			r.flush()
@@ -222,7 +236,7 @@ func (r *renderer) node(n *html.Node, depth int) {
 // blockChild reports whether any element below n is a block.
 func blockChild(n *html.Node, st *stats) bool {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if st.block[c] {
+		if st.get(c).block {
 			return true
 		}
 	}
@@ -238,7 +252,7 @@ func childNodes(n *html.Node) []*html.Node {
 }
 
 func (r *renderer) emphasis(n *html.Node, depth int, mark string) {
-	if r.st.block[n] {
+	if r.st.get(n).block {
 		r.children(n, depth)
 		return
 	}
@@ -248,15 +262,30 @@ func (r *renderer) emphasis(n *html.Node, depth int, mark string) {
 func (r *renderer) heading(n *html.Node, depth int) {
 	r.flush()
 	level := int(n.Data[1] - '0')
-	t := collapseSpace(strings.ReplaceAll(r.capture(n, depth), brMark, " "))
+	raw := r.capture(n, depth)
+	t := collapseSpace(strings.ReplaceAll(raw, brMark, " "))
 	if t == "" {
 		return
+	}
+	// A <br> inside a heading ends the heading's line, as in html2text: the
+	// heading is the first line and the rest follows as its own lines, so a
+	// page that puts a section's first sentences into its <h3> keeps a
+	// heading of the section's title only.
+	var lines []string
+	for _, piece := range strings.Split(raw, brMark) {
+		if l := collapseSpace(piece); l != "" {
+			lines = append(lines, escapeLine(l))
+		}
 	}
 	if level == 1 && !r.h1Done {
 		r.h1Done = true
 		if strings.EqualFold(t, r.skipH1) || strings.EqualFold(strings.Trim(t, "*_ "), r.skipH1) {
 			return
 		}
+	}
+	if len(lines) > 1 {
+		r.blockSep(strings.Repeat("#", level)+" "+strings.Join(lines, "  \n"), 2)
+		return
 	}
 	r.blockSep(strings.Repeat("#", level)+" "+escapeLine(t), 2)
 }
@@ -309,7 +338,7 @@ func (r *renderer) item(n *html.Node, depth int) {
 // link writes [text](url), <url> when the text is the URL, or only the text when
 // the href cannot be followed. Image-only links carry no text and are dropped.
 func (r *renderer) link(n *html.Node, depth int) {
-	if r.st.block[n] {
+	if r.st.get(n).block {
 		r.children(n, depth)
 		return
 	}
@@ -343,6 +372,9 @@ func suffixSpace(s string) string {
 	return ""
 }
 
+// hrefSpaceReplacer drops the line breaks and tabs that browsers ignore in an href.
+var hrefSpaceReplacer = strings.NewReplacer("\n", "", "\r", "", "\t", "")
+
 var emailHrefRe = regexp.MustCompile(`^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}$`)
 
 // resolve turns an href into the URL we write. Relative links are resolved
@@ -350,7 +382,7 @@ var emailHrefRe = regexp.MustCompile(`^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za
 // capture time in the archive, where a reader can still follow them; absolute
 // links stay as the page wrote them.
 func (r *renderer) resolve(href string) (string, bool) {
-	h := strings.TrimSpace(strings.NewReplacer("\n", "", "\r", "", "\t", "").Replace(href))
+	h := strings.TrimSpace(hrefSpaceReplacer.Replace(href))
 	if h == "" || strings.HasPrefix(h, "#") {
 		return "", false
 	}
@@ -447,7 +479,7 @@ func (r *renderer) isDataTable(n *html.Node, rows [][]*html.Node) bool {
 	for _, row := range rows {
 		cols = max(cols, len(row))
 		for _, c := range row {
-			if r.st.text[c] > 400 {
+			if r.st.get(c).text > 400 {
 				return false
 			}
 			for d := range c.Descendants() {
@@ -502,18 +534,27 @@ func (r *renderer) layout(s string) string {
 	return strings.Join(paras, "\n\n")
 }
 
-var (
-	escNumRe    = regexp.MustCompile(`^(\d+)\.([ \t]|$)`)
-	escBulletRe = regexp.MustCompile(`^([-+*])([ \t]|$)`)
-	escDashRe   = regexp.MustCompile(`^(-)(-)`)
-)
-
 // escapeLine keeps text that merely looks like Markdown from becoming it: a
-// paragraph starting "1. " or "- " is not a list.
+// paragraph starting "1. " or "- " is not a list, "--" is not a rule.
 func escapeLine(l string) string {
-	l = escNumRe.ReplaceAllString(l, `$1\.$2`)
-	l = escBulletRe.ReplaceAllString(l, `\$1$2`)
-	return escDashRe.ReplaceAllString(l, `\$1$2`)
+	if l == "" {
+		return l
+	}
+	switch c := l[0]; {
+	case c >= '0' && c <= '9':
+		i := 1
+		for i < len(l) && l[i] >= '0' && l[i] <= '9' {
+			i++
+		}
+		if i < len(l) && l[i] == '.' && (i+1 == len(l) || l[i+1] == ' ' || l[i+1] == '\t') {
+			return l[:i] + `\.` + l[i+1:]
+		}
+	case c == '-' || c == '+' || c == '*':
+		if len(l) == 1 || l[1] == ' ' || l[1] == '\t' || c == '-' && l[1] == '-' {
+			return `\` + l
+		}
+	}
+	return l
 }
 
 // block writes a finished block with the separation its context needs.
@@ -565,18 +606,150 @@ func indentLines(t, prefix string) string {
 	return strings.Join(lines, "\n")
 }
 
-var (
-	mdLinkRe     = regexp.MustCompile(`\]\([^)\s]*\)`)
-	mdAutoLinkRe = regexp.MustCompile(`<(?:https?|mailto|ftp):[^>\s]*>`)
-	mdSyntaxRe   = regexp.MustCompile(`(?m)^[ \t]*(?:#{1,6} |> ?|\* |\d+\. )|\*\*|\\`)
-)
-
 // plainOfMarkdown strips link targets and the commonest Markdown syntax so that
-// date finding and length checks see the words a reader sees.
+// date finding and length checks see the words a reader sees: "](url)" becomes
+// "]", autolinks a space, line-start heading, quote, bullet and number markers
+// go, and so do "**", "\\", "[" and "]". It is one pass over the text.
 func plainOfMarkdown(md string) string {
-	s := mdLinkRe.ReplaceAllString(md, "]")
-	s = mdAutoLinkRe.ReplaceAllString(s, " ")
-	s = mdSyntaxRe.ReplaceAllString(s, "")
-	s = strings.NewReplacer("[", "", "]", "").Replace(s)
-	return s
+	var b strings.Builder
+	b.Grow(len(md))
+	var line []byte
+	for {
+		i := strings.IndexByte(md, '\n')
+		l := md
+		if i >= 0 {
+			l = md[:i]
+		}
+		line = dropLinkTargets(line[:0], l)
+		plainLine(&b, line)
+		if i < 0 {
+			break
+		}
+		b.WriteByte('\n')
+		md = md[i+1:]
+	}
+	return b.String()
+}
+
+// dropLinkTargets appends l to dst with "](target)" shortened to "]" and
+// <scheme:...> autolinks replaced by a space.
+func dropLinkTargets(dst []byte, l string) []byte {
+	for i := 0; i < len(l); i++ {
+		switch l[i] {
+		case ']':
+			if j := linkTargetEnd(l, i+1); j > 0 {
+				dst = append(dst, ']')
+				i = j - 1
+				continue
+			}
+		case '<':
+			if j := autoLinkEnd(l, i); j > 0 {
+				dst = append(dst, ' ')
+				i = j - 1
+				continue
+			}
+		}
+		dst = append(dst, l[i])
+	}
+	return dst
+}
+
+// linkTargetEnd returns the end of "(target)" at l[i:], or 0: the target
+// holds no space and no ")".
+func linkTargetEnd(l string, i int) int {
+	if i >= len(l) || l[i] != '(' {
+		return 0
+	}
+	for j := i + 1; j < len(l); j++ {
+		switch l[j] {
+		case ')':
+			return j + 1
+		case ' ', '\t', '\n', '\r', '\f':
+			return 0
+		}
+	}
+	return 0
+}
+
+// autoLinkEnd returns the end of "<scheme:...>" at l[i:], or 0.
+func autoLinkEnd(l string, i int) int {
+	rest := l[i+1:]
+	n := 0
+	for _, p := range []string{"http:", "https:", "mailto:", "ftp:"} {
+		if strings.HasPrefix(rest, p) {
+			n = len(p)
+			break
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	for j := i + 1 + n; j < len(l); j++ {
+		switch l[j] {
+		case '>':
+			return j + 1
+		case ' ', '\t', '\n', '\r', '\f':
+			return 0
+		}
+	}
+	return 0
+}
+
+// plainLine writes one line without its block marker, "**", "\\", "[" and "]".
+func plainLine(b *strings.Builder, l []byte) {
+	if k := blockMarkerEnd(l); k > 0 {
+		l = l[k:]
+	}
+	for i := 0; i < len(l); i++ {
+		switch c := l[i]; c {
+		case '*':
+			if i+1 < len(l) && l[i+1] == '*' {
+				i++
+				continue
+			}
+		case '\\', '[', ']':
+			continue
+		}
+		b.WriteByte(l[i])
+	}
+}
+
+// blockMarkerEnd returns how many bytes of indentation and block marker
+// ("## ", "> ", ">", "* ", "12. ") start the line, or 0 when there is no marker.
+func blockMarkerEnd(l []byte) int {
+	i := 0
+	for i < len(l) && (l[i] == ' ' || l[i] == '\t') {
+		i++
+	}
+	if i == len(l) {
+		return 0
+	}
+	switch c := l[i]; {
+	case c == '#':
+		j := i
+		for j < len(l) && l[j] == '#' {
+			j++
+		}
+		if j-i <= 6 && j < len(l) && l[j] == ' ' {
+			return j + 1
+		}
+	case c == '>':
+		if i+1 < len(l) && l[i+1] == ' ' {
+			return i + 2
+		}
+		return i + 1
+	case c == '*':
+		if i+1 < len(l) && l[i+1] == ' ' {
+			return i + 2
+		}
+	case c >= '0' && c <= '9':
+		j := i
+		for j < len(l) && l[j] >= '0' && l[j] <= '9' {
+			j++
+		}
+		if j+1 < len(l) && l[j] == '.' && l[j+1] == ' ' {
+			return j + 2
+		}
+	}
+	return 0
 }

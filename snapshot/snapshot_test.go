@@ -305,26 +305,3 @@ func TestRobustness(t *testing.T) {
 		})
 	}
 }
-
-func FuzzExtract(f *testing.F) {
-	for _, tc := range goldenCases {
-		raw, err := os.ReadFile(filepath.Join(testdataDir, tc.name+".html"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(raw, tc.src.ContentType)
-	}
-	f.Add([]byte("<ol start=3><li>a<li>b</ol><table><tr><td>x|y</td></tr></table>"), "")
-	src := Source{Site: "x", URL: "https://x.example/a/b.html", Timestamp: "20200101000000"}
-	f.Fuzz(func(t *testing.T, raw []byte, ct string) {
-		s := src
-		s.ContentType = ct
-		doc, err := Extract(raw, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if doc.Quality.OK() {
-			_ = Hash(doc.Render(s))
-		}
-	})
-}

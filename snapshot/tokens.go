@@ -50,3 +50,127 @@ func TokenScore(got, want string) (precision, recall, f1 float64) {
 	recall = float64(overlap) / float64(len(w))
 	return precision, recall, 2 * precision * recall / (precision + recall)
 }
+
+// Structure counts how much of a reference's structure an extraction kept:
+// the reference's headings and list items, and how many of them appear in the
+// extraction as headings and list items with the same words. Clause-level
+// diffing works on this structure, so text that survives as a plain
+// paragraph where the reference has a heading counts as lost here even though
+// TokenScore counts its words.
+type Structure struct{ HeadingsWant, HeadingsKept, ItemsWant, ItemsKept int }
+
+// Add returns the sum of two counts, for totals over a corpus.
+func (s Structure) Add(o Structure) Structure {
+	return Structure{s.HeadingsWant + o.HeadingsWant, s.HeadingsKept + o.HeadingsKept,
+		s.ItemsWant + o.ItemsWant, s.ItemsKept + o.ItemsKept}
+}
+
+// HeadingRate, ItemRate and Rate are the kept shares of headings, list items
+// and both together; a reference without any counts as fully kept.
+func (s Structure) HeadingRate() float64 { return ratio(s.HeadingsKept, s.HeadingsWant) }
+func (s Structure) ItemRate() float64    { return ratio(s.ItemsKept, s.ItemsWant) }
+func (s Structure) Rate() float64 {
+	return ratio(s.HeadingsKept+s.ItemsKept, s.HeadingsWant+s.ItemsWant)
+}
+
+func ratio(kept, want int) float64 {
+	if want == 0 {
+		return 1
+	}
+	return float64(kept) / float64(want)
+}
+
+// StructureScore compares the headings and list items of got with those of
+// want. A heading is an ATX line ("## Text") or a setext one (a line
+// underlined with === or ---); a list item is a line starting, after any
+// indentation, with "*", "-", "+" or "N." and a space. Texts are compared as
+// their Tokens (lower-cased words, without Markdown and URLs), as multisets:
+// each heading of got can stand for one heading of want.
+func StructureScore(got, want string) Structure {
+	gh, gi := structureKeys(got)
+	wh, wi := structureKeys(want)
+	var s Structure
+	for k, n := range wh {
+		s.HeadingsWant += n
+		s.HeadingsKept += min(n, gh[k])
+	}
+	for k, n := range wi {
+		s.ItemsWant += n
+		s.ItemsKept += min(n, gi[k])
+	}
+	return s
+}
+
+// structureKeys returns the normalised texts of md's headings and list items
+// with their counts. Headings and items without words are skipped.
+func structureKeys(md string) (headings, items map[string]int) {
+	headings, items = map[string]int{}, map[string]int{}
+	lines := strings.Split(strings.ReplaceAll(md, "\r\n", "\n"), "\n")
+	add := func(m map[string]int, text string) {
+		if k := strings.Join(Tokens(text), " "); k != "" {
+			m[k]++
+		}
+	}
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " \t")
+		switch {
+		case strings.HasPrefix(l, "#"):
+			if h := atxHeading(l); h != "" {
+				add(headings, h)
+			}
+		case listItemText(t) != "":
+			add(items, listItemText(t))
+		case t != "" && !strings.Contains(t, "|") && i+1 < len(lines) && isSetextUnderline(lines[i+1]) && !isSetextUnderline(l):
+			// A line of "---" under a table row is the row's separator, hence the "|" test.
+			add(headings, t)
+		}
+	}
+	return headings, items
+}
+
+// atxHeading returns the text of "## Text", or "" when l is not a heading.
+func atxHeading(l string) string {
+	n := 0
+	for n < len(l) && l[n] == '#' {
+		n++
+	}
+	if n > 6 || n == len(l) || l[n] != ' ' && l[n] != '\t' {
+		return ""
+	}
+	return l[n:]
+}
+
+// listItemText returns the text after a bullet or number marker at the start
+// of t (already without indentation), or "".
+func listItemText(t string) string {
+	if t == "" {
+		return ""
+	}
+	n := 0
+	switch t[0] {
+	case '*', '-', '+':
+		n = 1
+	default:
+		for n < len(t) && t[n] >= '0' && t[n] <= '9' {
+			n++
+		}
+		if n == 0 || n == len(t) || t[n] != '.' {
+			return ""
+		}
+		n++
+	}
+	if n == len(t) || t[n] != ' ' && t[n] != '\t' {
+		return ""
+	}
+	return t[n:]
+}
+
+// isSetextUnderline reports whether l is a run of "=" or of "-" (a setext
+// heading's underline, which turndown writes under h1 and h2).
+func isSetextUnderline(l string) bool {
+	l = strings.TrimSpace(l)
+	if l == "" {
+		return false
+	}
+	return strings.Trim(l, "=") == "" || strings.Trim(l, "-") == ""
+}

@@ -27,6 +27,8 @@ func TestParseConfig(t *testing.T) {
 		{"env value with yaml syntax stays a value", "wayback:\n  user_agent: \"${UA}\"\n", ""},
 		{"vendor without url", "vendors:\n  - name: A\n", "vendors[0] (A): url"},
 		{"duplicate vendor", "vendors:\n  - {name: A, url: 'https://a.example/'}\n  - {name: a, url: 'https://b.example/'}\n", "used twice"},
+		{"selectors", "vendors:\n  - name: A\n    url: https://a.example/\n    select: main .policy\n    remove:\n      - .cookie\n      - {start_before: '#faq', end_before: footer}\n", ""},
+		{"half a range", "vendors:\n  - name: A\n    url: https://a.example/\n    select:\n      - {start_before: h1}\n", "line 5: a range selector needs exactly one of end_before / end_after"},
 		{"every problem at once", "wayback:\n  cdx_rate: -1\n  playback_rate: 0\n", "playback_rate"},
 	}
 	for _, tt := range tests {
@@ -35,6 +37,13 @@ func TestParseConfig(t *testing.T) {
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
+				}
+				if tt.name == "selectors" {
+					vs, _ := cfg.MonitorVendors(nil)
+					o := vs[0].Options
+					if len(o.Select) != 1 || o.Select[0].CSS != "main .policy" || len(o.Remove) != 2 || o.Remove[1].StartBefore != "#faq" || o.Remove[1].EndBefore != "footer" {
+						t.Fatalf("options = %+v", o)
+					}
 				}
 				if tt.name == "env" && cfg.Wayback.UserAgent != env["UA"] {
 					t.Fatalf("user_agent = %q, want it expanded from the environment", cfg.Wayback.UserAgent)

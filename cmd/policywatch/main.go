@@ -58,6 +58,7 @@ Commands:
   show       print one version as Markdown
   diff       show what changed between two versions
   reextract  re-run the current extractor over the stored captures
+  eval       measure extraction against a corpus of archived pages and expected texts
   demo       run the whole pipeline offline against a built-in replay archive
   version    print the program version
 
@@ -84,6 +85,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runShow(ctx, rest)
 	case "diff":
 		return m.runDiff(ctx, rest)
+	case "eval":
+		return m.runEval(ctx, rest)
 	case "demo":
 		return m.runDemo(ctx, rest)
 	case "reextract":

@@ -327,3 +327,39 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("--dir did not keep the database: %v", err)
 	}
 }
+
+// TestReextractCommand: a selector added to the config after the fact turns
+// a false change into nothing, and the report says so.
+func TestReextractCommand(t *testing.T) {
+	archive := waybacktest.New()
+	defer archive.Close()
+	e := newEnv(t, archive.URL)
+	withTip := func(ts, tip string) waybacktest.Capture {
+		c := acme(ts, "acme-2021.html")
+		c.Body = bytes.Replace(c.Body, []byte("<h1>Acme Cloud Privacy Policy</h1>"),
+			[]byte("<h1>Acme Cloud Privacy Policy</h1><div class=\"tip\"><p>Tip: "+tip+"</p></div>"), 1)
+		return c
+	}
+	archive.Add(withTip("20210310081502", "use keyboard shortcuts"))
+	e.mustRun("fetch")
+	archive.Add(withTip("20210922174411", "invite your team"))
+	if out := e.mustRun("fetch"); !strings.Contains(out, "CHANGED") {
+		t.Fatalf("setup: the tip should look like a change without selectors:\n%s", out)
+	}
+	cfg, _ := os.ReadFile(e.config)
+	os.WriteFile(e.config, append(cfg, []byte("    remove: .tip\n")...), 0o644)
+	out := e.mustRun("reextract")
+	for _, want := range []string{"Acme Cloud: 2 captures re-extracted", "versions 2 → 1, changes 1 → 0",
+		"removed change 20210310081502 → 20210922174411: it was extraction noise",
+		"the current text differs (+0 −1 lines): recorded as an extractor change, not alerted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("reextract output lacks %q:\n%s", want, out)
+		}
+	}
+	if vs := e.versions(); len(vs) != 1 {
+		t.Fatalf("versions after reextract = %+v", vs)
+	}
+	if out := e.mustRun("diff", "--vendor", "Acme Cloud"); !strings.Contains(out, "no changes recorded yet") {
+		t.Fatalf("diff after reextract:\n%s", out)
+	}
+}
