@@ -44,7 +44,7 @@ const edgeChars = 1500
 func FindStatedDate(text string) (date, phrase string) {
 	strongIdx := statedPhraseRe.SubexpIndex("strong")
 	bestScore := -1
-	for _, m := range statedPhraseRe.FindAllStringSubmatchIndex(text, -1) {
+	for _, m := range statedPhraseMatches(text) {
 		rest := text[m[1]:min(len(text), m[1]+120)]
 		skip := statedFillerRe.FindStringIndex(rest)
 		if skip != nil {
@@ -114,4 +114,65 @@ func ymd(year string, month int, day string) string {
 		return ""
 	}
 	return fmt.Sprintf("%04d-%02d-%02d", y, month, d)
+}
+
+// statedPhraseKeywords are the words every statedPhraseRe match starts with.
+var statedPhraseKeywords = []string{"last", "effective", "date", "version", "updated", "revised", "modified", "amended", "most"}
+
+// anchoredPhraseRe is statedPhraseRe matched only at the start of its input.
+var anchoredPhraseRe = regexp.MustCompile(`\A(?:` + statedPhraseRe.String() + `)`)
+
+// statedPhraseMatches returns what statedPhraseRe.FindAllStringSubmatchIndex
+// returns, without running the regular expression over the whole text: every
+// match starts at a word boundary with one of statedPhraseKeywords, so only
+// those places are tried. Go's regexp has no literal prefilter for
+// case-insensitive alternations; on 40 MB of policies this is the difference
+// between seconds and milliseconds.
+func statedPhraseMatches(text string) [][]int {
+	lower := []byte(strings.ToLower(text))
+	if len(lower) != len(text) { // non-ASCII case mapping changed lengths
+		return statedPhraseRe.FindAllStringSubmatchIndex(text, -1)
+	}
+	var out [][]int
+	end := 0
+	for i := 0; i < len(lower); i++ {
+		c := lower[i]
+		if c != 'l' && c != 'e' && c != 'd' && c != 'v' && c != 'u' && c != 'r' && c != 'm' && c != 'a' {
+			continue
+		}
+		if i < end || i > 0 && isASCIIWord(text[i-1]) {
+			continue
+		}
+		hit := false
+		for _, k := range statedPhraseKeywords {
+			if len(lower)-i >= len(k) && string(lower[i:i+len(k)]) == k {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		w := min(len(text), i+400)
+		m := anchoredPhraseRe.FindStringSubmatchIndex(text[i:w])
+		if m == nil {
+			continue
+		}
+		// drop the wrapper's own group and shift to text offsets
+		r := make([]int, len(m))
+		for j, v := range m {
+			if v >= 0 {
+				v += i
+			}
+			r[j] = v
+		}
+		out = append(out, r)
+		end = r[1]
+		i = r[1] - 1
+	}
+	return out
+}
+
+func isASCIIWord(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }

@@ -45,12 +45,6 @@ const MaxInputBytes = 16 << 20
 // corpora build tens of thousands.
 const MaxNodes = 500_000
 
-// budgetMark carries Decode's note about a page it reduced to text (or a PDF
-// it could read only in part) through the extraction to judge, which moves it
-// from the title into Quality.Reason. It is a Unicode noncharacter, which
-// Decode removes from every page, so no page can forge the note.
-const budgetMark = "\uFDD0"
-
 // metaPrescanBytes is how far into the page we look for a <meta> charset. The
 // HTML spec (and x/net) stop at 1024 bytes, but 2000s-era pages often put long
 // scripts and styles before the meta tag, and browsers of the time found it anyway.
@@ -78,24 +72,35 @@ var (
 // "pdf"; an unreadable or encrypted PDF is an error), and a page over the
 // node budget, as its plain text.
 func Decode(raw []byte, contentType string) (text, charsetName string, err error) {
+	d, err := decode(raw, contentType)
+	return d.text, d.charset, err
+}
+
+// decoded is Decode's result with the note extraction passes on to
+// Quality.Reason: why a page was reduced to its text, or what of a PDF could
+// not be read.
+type decoded struct {
+	text, charset, note string
+}
+
+func decode(raw []byte, contentType string) (decoded, error) {
 	if isPDF(raw) {
-		doc, err := pdfToHTML(raw)
+		doc, note, err := pdfToHTML(raw)
 		if err != nil {
-			return "", pdfCharset, fmt.Errorf("decode pdf: %w", err)
+			return decoded{charset: pdfCharset}, fmt.Errorf("decode pdf: %w", err)
 		}
-		return doc, pdfCharset, nil
+		return decoded{doc, pdfCharset, note}, nil
 	}
-	text, charsetName, err = decodeText(raw, contentType)
+	text, charsetName, err := decodeText(raw, contentType)
 	if err != nil {
-		return "", charsetName, err
+		return decoded{charset: charsetName}, err
 	}
-	if strings.Contains(text, budgetMark) { // a noncharacter: no page may forge the note
-		text = strings.ReplaceAll(text, budgetMark, "\uFFFD")
-	}
+	d := decoded{text: text, charset: charsetName}
 	if n := estimateNodes(text); n > MaxNodes {
-		text = textOnlyHTML(text, fmt.Sprintf("page reduced to its plain text: about %d DOM nodes, over the budget of %d", n, MaxNodes))
+		d.text = textOnlyHTML(text)
+		d.note = fmt.Sprintf("page reduced to its plain text: about %d DOM nodes, over the budget of %d", n, MaxNodes)
 	}
-	return text, charsetName, nil
+	return d, nil
 }
 
 func decodeText(raw []byte, contentType string) (text, charsetName string, err error) {
@@ -352,7 +357,7 @@ func estimateNodes(text string) int {
 // textOnlyHTML is the fallback for a page over the node budget: its title and
 // its text as paragraphs (a block tag or <br> ends one), without scripts and
 // styles, in a document small enough to parse. note goes to Quality.Reason.
-func textOnlyHTML(text, note string) string {
+func textOnlyHTML(text string) string {
 	const maxParagraphs = 10_000
 	z := html.NewTokenizer(strings.NewReader(text))
 	var title strings.Builder
@@ -404,7 +409,7 @@ func textOnlyHTML(text, note string) string {
 	}
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><title>")
-	b.WriteString(html.EscapeString(collapseSpace(title.String()) + budgetMark + note))
+	b.WriteString(html.EscapeString(collapseSpace(title.String())))
 	b.WriteString("</title></head>\n<body>\n")
 	for _, p := range paras {
 		b.WriteString("<p>" + html.EscapeString(p) + "</p>\n")

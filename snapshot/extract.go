@@ -42,19 +42,27 @@ func ExtractWith(raw []byte, src Source, opts Options) (*Document, error) {
 		raw = raw[:MaxInputBytes]
 		notes = append(notes, fmt.Sprintf("input cut at %d MiB", MaxInputBytes>>20))
 	}
-	text, cs, err := Decode(raw, src.ContentType)
+	dec, err := decode(raw, src.ContentType)
 	if err != nil {
 		doc.Quality = Quality{VerdictUnsupported, err.Error()}
 		return doc, nil
 	}
-	doc.Charset = cs
+	text := dec.text
+	doc.Charset = dec.charset
+	if dec.note != "" {
+		notes = append(notes, dec.note)
+	}
 
 	var pageText string // all visible text, for the quality verdict and date fallback
 	if isPlainText(src.ContentType, text) {
 		doc.Title, doc.Body = extractPlain(text, src)
 		pageText = doc.Body
 	} else {
-		pageText = extractHTML(doc, text, src, opts)
+		var note string
+		pageText, note = extractHTML(doc, text, src, opts)
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 
 	doc.StatedDate, doc.StatedDateText = FindStatedDate(plainOfMarkdown(doc.Body))
@@ -117,11 +125,12 @@ func extractPlain(text string, src Source) (title, body string) {
 // drops boilerplate, one measures every node (stats) and one renders. Earlier
 // versions asked goquery for the text of each candidate subtree and ran
 // regular expressions per text node, which made big pages take seconds.
-func extractHTML(doc *Document, text string, src Source, opts Options) string {
+// The note says where selectors fell back or matched nothing.
+func extractHTML(doc *Document, text string, src Source, opts Options) (pageText, note string) {
 	root, err := html.Parse(strings.NewReader(text))
 	if err != nil { // html.Parse only fails on reader errors; keep the text anyway
 		doc.Body = text
-		return text
+		return text, ""
 	}
 	limitDepth(root, maxTreeDepth)
 	p := prepare(root)
@@ -136,7 +145,7 @@ func extractHTML(doc *Document, text string, src Source, opts Options) string {
 	if body == nil {
 		body = root
 	}
-	pageText := p.pageText
+	pageText = p.pageText
 
 	var content []*html.Node
 	var st *stats
@@ -144,7 +153,9 @@ func extractHTML(doc *Document, text string, src Source, opts Options) string {
 		st = removeBoilerplate(body)
 		content = selectContent(body, st)
 	} else {
-		content = applyOptions(goquery.NewDocumentFromNode(root), opts)
+		var rep SelectorReport
+		content, rep = selectParts(goquery.NewDocumentFromNode(root), opts)
+		note = rep.Reason()
 		st = newStats(root)
 	}
 
@@ -159,7 +170,7 @@ func extractHTML(doc *Document, text string, src Source, opts Options) string {
 	r := newRenderer(base, src.Timestamp, st)
 	r.skipH1 = doc.Title
 	doc.Body = r.render(content)
-	return pageText
+	return pageText, note
 }
 
 // prepared is what the first walk over a parsed page finds.

@@ -53,11 +53,12 @@ func isPDF(raw []byte) bool {
 // errPDF wraps every failure to read a PDF; its text is the verdict's reason.
 var errPDF = errors.New("unsupported pdf")
 
-// pdfToHTML extracts a PDF's title and text as a minimal HTML document.
-func pdfToHTML(raw []byte) (doc string, err error) {
+// pdfToHTML extracts a PDF's title and text as a minimal HTML document, and
+// a note when only part of it could be read.
+func pdfToHTML(raw []byte) (doc, note string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			doc, err = "", fmt.Errorf("%w: malformed file: %v", errPDF, r)
+			doc, note, err = "", "", fmt.Errorf("%w: malformed file: %v", errPDF, r)
 		}
 	}()
 	if i := bytes.Index(raw, []byte("%PDF-")); i > 0 {
@@ -66,16 +67,16 @@ func pdfToHTML(raw []byte) (doc string, err error) {
 	r, err := pdf.NewReader(bytes.NewReader(raw), int64(len(raw)))
 	switch {
 	case errors.Is(err, pdf.ErrInvalidPassword):
-		return "", fmt.Errorf("%w: encrypted, a password is needed to read it", errPDF)
+		return "", "", fmt.Errorf("%w: encrypted, a password is needed to read it", errPDF)
 	case err != nil && bytes.Contains(raw, []byte("/Encrypt")):
-		return "", fmt.Errorf("%w: encrypted (%v)", errPDF, err)
+		return "", "", fmt.Errorf("%w: encrypted (%v)", errPDF, err)
 	case err != nil:
-		return "", fmt.Errorf("%w: %v", errPDF, err)
+		return "", "", fmt.Errorf("%w: %v", errPDF, err)
 	}
 
 	pages, treeNote := pdfPages(r)
 	if len(pages) == 0 {
-		return "", fmt.Errorf("%w: no pages found%s", errPDF, treeNote)
+		return "", "", fmt.Errorf("%w: no pages found%s", errPDF, treeNote)
 	}
 	var lines []pdfLine
 	var notes []string
@@ -105,13 +106,16 @@ func pdfToHTML(raw []byte) (doc string, err error) {
 		}
 	}
 	if len(failed) == len(pages) {
-		return "", fmt.Errorf("%w: no page could be read (%s)", errPDF, failed[0])
+		return "", "", fmt.Errorf("%w: no page could be read (%s)", errPDF, failed[0])
 	}
 	if len(failed) > 0 {
 		notes = append(notes, fmt.Sprintf("%d of %d pages unreadable (%s)", len(failed), len(pages), failed[0]))
 	}
 	title := pdfInfoTitle(r)
-	return pdfHTML(title, lines, notes), nil
+	if len(notes) > 0 {
+		note = "pdf: " + strings.Join(notes, "; ")
+	}
+	return pdfHTML(title, lines), note, nil
 }
 
 // pdfPages lists the leaves of the page tree in order, iteratively and with
@@ -266,7 +270,7 @@ type pdfBlock struct {
 // gap of more than 1.5 line heights, a change of font size, a bullet or a
 // page break ends a block (a page break only when the sentence ended). Blocks
 // in a font clearly larger than the body's are headings.
-func pdfHTML(title string, lines []pdfLine, notes []string) string {
+func pdfHTML(title string, lines []pdfLine) string {
 	var blocks []pdfBlock
 	var cur *pdfBlock
 	var prev pdfLine
@@ -300,10 +304,6 @@ func pdfHTML(title string, lines []pdfLine, notes []string) string {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>")
 	b.WriteString(html.EscapeString(title))
-	if len(notes) > 0 {
-		// Carried to judge like the node budget's note (see budgetMark).
-		b.WriteString(html.EscapeString(budgetMark + "pdf: " + strings.Join(notes, "; ")))
-	}
 	b.WriteString("</title></head>\n<body><main>\n")
 	inList := false
 	for i, bl := range blocks {

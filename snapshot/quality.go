@@ -185,28 +185,14 @@ func isImageMagic(b []byte) bool {
 // short body text good evidence, the rest of the page (pageText: navigation,
 // dialogs) only for sentences nothing but an error page says. A long body is
 // a policy, whatever it mentions in passing.
-//
-// judge also reads the note Decode leaves in the title when it reduced a page
-// to its text (see budgetMark), and puts it into the Reason.
 func judge(d *Document, pageText string) Quality {
-	var note string
-	if i := strings.Index(d.Title, budgetMark); i >= 0 {
-		d.Title, note = strings.TrimSpace(d.Title[:i]), d.Title[i+len(budgetMark):]
-	}
-	q := verdict(d, pageText)
-	if note != "" {
-		if q.Reason != "" {
-			note = q.Reason + "; " + note
-		}
-		q.Reason = note
-	}
-	return q
+	return verdict(d, pageText)
 }
 
 func verdict(d *Document, pageText string) Quality {
 	text := collapseSpace(plainOfMarkdown(d.Body))
 	n := utf8.RuneCountInString(text)
-	if m := waybackErrorRe.FindString(pageText); m != "" {
+	if m := waybackError(pageText); m != "" {
 		return Quality{VerdictErrorPage, "wayback machine page: " + m}
 	}
 	if d.Charset == pdfCharset {
@@ -312,4 +298,16 @@ func inShortBlock(re *regexp.Regexp, body string) string {
 		}
 	}
 	return ""
+}
+
+// waybackError is waybackErrorRe.FindString behind a literal prefilter: every
+// alternative names the Wayback Machine, a crawl-time response or a snapshot
+// that cannot be displayed, and a case-insensitive regular expression run
+// over a whole page's text costs far more than three substring searches.
+func waybackError(pageText string) string {
+	lower := strings.ToLower(pageText)
+	if !strings.Contains(lower, "wayback") && !strings.Contains(lower, "crawl time") && !strings.Contains(lower, "snapshot cannot be displayed") {
+		return ""
+	}
+	return waybackErrorRe.FindString(pageText)
 }

@@ -230,14 +230,6 @@ func CheckSelectors(raw []byte, contentType string, opts Options) (SelectorRepor
 	return rep, nil
 }
 
-// applyOptions deletes the Remove parts and returns the Select parts in
-// document order. Without Select it returns what automatic selection picks
-// from the rest of the page; when Select matches nothing, the whole body.
-func applyOptions(gq *goquery.Document, opts Options) []*html.Node {
-	nodes, _ := selectParts(gq, opts)
-	return nodes
-}
-
 // piece is one selected part of the page: a matched element, or the clones
 // of one range's content. from and to are preorder positions (to exclusive),
 // used to put pieces in document order and drop pieces inside other pieces.
@@ -246,7 +238,10 @@ type piece struct {
 	from, to int
 }
 
-// selectParts is applyOptions with its report.
+// selectParts deletes the Remove parts and returns the Select parts in
+// document order, with a report of selectors that matched nothing. Without
+// Select it returns what automatic selection picks from the rest of the page;
+// when Select matches nothing, the whole body.
 //
 // It follows the Open Terms Archive engine (src/archivist/extract): CSS Remove
 // matches are deleted, then Remove ranges are deleted (DOM Range

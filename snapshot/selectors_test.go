@@ -236,3 +236,22 @@ func TestParseSelectors(t *testing.T) {
 		t.Error("ParseSelectors(42): nil error, want one")
 	}
 }
+
+// A Select that matches nothing keeps the whole page, and the capture's
+// Quality.Reason says so: a silent fallback would store menus as policy.
+func TestSelectorFallbackReason(t *testing.T) {
+	page := []byte(`<html><head><title>P</title></head><body><nav>Home</nav><main><h1>Privacy</h1>` +
+		`<p>` + strings.Repeat("We keep your data safe and never sell it. ", 20) + `</p></main></body></html>`)
+	src := Source{Site: "x.example", URL: "https://x.example/privacy", Timestamp: "20200101000000", ContentType: "text/html"}
+	doc, err := ExtractWith(page, src, Options{Select: []Selector{{CSS: ".no-such-class"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(doc.Quality.Reason, "select matched nothing (select .no-such-class): whole page kept") {
+		t.Fatalf("Quality = %+v", doc.Quality)
+	}
+	doc, _ = ExtractWith(page, src, Options{Select: []Selector{{CSS: "main"}}})
+	if doc.Quality.Reason != "" || strings.Contains(doc.Body, "Home") {
+		t.Fatalf("a matching select: Quality = %+v, body:\n%s", doc.Quality, doc.Body)
+	}
+}

@@ -3,23 +3,87 @@ package snapshot
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 var (
+	// tokenTagRe matches literal HTML tags left in reference Markdown (turndown
+	// writes <br> inside table cells): markup, not words.
+	tokenTagRe        = regexp.MustCompile(`</?[a-zA-Z][a-zA-Z0-9]*\s*/?>`)
 	tokenLinkTargetRe = regexp.MustCompile(`\]\([^)\s]*(?:\s+"[^"]*")?\)`)
 	tokenAutoLinkRe   = regexp.MustCompile(`<[a-zA-Z][a-zA-Z0-9+.\-]*:[^>\s]*>`)
 	tokenBareURLRe    = regexp.MustCompile(`(?i)\b(?:https?|ftp)://\S+`)
-	tokenWordRe       = regexp.MustCompile(`[\p{L}\p{N}]+(?:['’][\p{L}]+)*`)
 )
 
 // Tokens returns the lower-cased words of a Markdown text, without link
 // targets, URLs and Markdown syntax: the units extraction quality is measured in.
+//
+// A word is a run of letters and digits, optionally followed by apostrophe +
+// letters groups ("don't", "l'utilisateur"). The regular expressions run only
+// where their first character occurs: scoring a corpus should not cost more
+// than extracting it.
 func Tokens(md string) []string {
-	s := tokenLinkTargetRe.ReplaceAllString(md, "]")
-	s = tokenAutoLinkRe.ReplaceAllString(s, " ")
-	s = tokenBareURLRe.ReplaceAllString(s, " ")
-	s = strings.ReplaceAll(s, "’", "'")
-	return tokenWordRe.FindAllString(strings.ToLower(s), -1)
+	s := md
+	if strings.IndexByte(s, '<') >= 0 {
+		s = tokenTagRe.ReplaceAllString(s, " ")
+		s = tokenAutoLinkRe.ReplaceAllString(s, " ")
+	}
+	if strings.Contains(s, "](") {
+		s = tokenLinkTargetRe.ReplaceAllString(s, "]")
+	}
+	if strings.Contains(s, "://") {
+		s = tokenBareURLRe.ReplaceAllString(s, " ")
+	}
+	return tokenWords(strings.ToLower(s))
+}
+
+// tokenWords splits s into words as described at Tokens.
+func tokenWords(s string) []string {
+	out := make([]string, 0, len(s)/6)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isLetterOrDigit(r) {
+			i += n
+			continue
+		}
+		start := i
+		i += n
+		for i < len(s) { // letters and digits
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isLetterOrDigit(r) {
+				break
+			}
+			i += n
+		}
+		for i < len(s) { // apostrophe groups: letters only
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r != '\'' && r != '’' {
+				break
+			}
+			r2, n2 := utf8.DecodeRuneInString(s[i+n:])
+			if i+n >= len(s) || !unicode.IsLetter(r2) {
+				break
+			}
+			i += n + n2
+			for i < len(s) {
+				r, n := utf8.DecodeRuneInString(s[i:])
+				if !unicode.IsLetter(r) {
+					break
+				}
+				i += n
+			}
+		}
+		out = append(out, strings.ReplaceAll(s[start:i], "’", "'"))
+	}
+	return out
+}
+
+func isLetterOrDigit(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsNumber(r)
 }
 
 // TokenScore compares extracted Markdown (got) with a reference (want) as

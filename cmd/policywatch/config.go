@@ -249,6 +249,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(v.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("%s: url %q is not an absolute http(s) URL", where, v.URL))
 		}
+		if err := (snapshot.Options{Select: v.Select, Remove: v.Remove}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -29,6 +29,7 @@ func TestParseConfig(t *testing.T) {
 		{"duplicate vendor", "vendors:\n  - {name: A, url: 'https://a.example/'}\n  - {name: a, url: 'https://b.example/'}\n", "used twice"},
 		{"selectors", "vendors:\n  - name: A\n    url: https://a.example/\n    select: main .policy\n    remove:\n      - .cookie\n      - {start_before: '#faq', end_before: footer}\n", ""},
 		{"half a range", "vendors:\n  - name: A\n    url: https://a.example/\n    select:\n      - {start_before: h1}\n", "line 5: a range selector needs exactly one of end_before / end_after"},
+		{"invalid css", "vendors:\n  - name: A\n    url: https://a.example/\n    select: 'div[class'\n", "vendors[0] (A): select[0]"},
 		{"every problem at once", "wayback:\n  cdx_rate: -1\n  playback_rate: 0\n", "playback_rate"},
 	}
 	for _, tt := range tests {
