@@ -2,6 +2,12 @@
 // decoded text, the policy's main content as Markdown in the Princeton-Leuven
 // (citp) format, the date the policy states for itself, and a verdict on whether
 // the capture is a policy at all. It is the leaf of the import graph and does no I/O.
+//
+// Every document has a budget, so that no capture can crash or stall a pass:
+// input is cut at MaxInputBytes, a page whose markup would build more than
+// MaxNodes DOM nodes is reduced to its plain text, nesting deeper than 256
+// levels is flattened, and a PDF is read within per-page and total content
+// limits (decode.go, pdf.go). Each cut is named in Quality.Reason.
 package snapshot
 
 import (
