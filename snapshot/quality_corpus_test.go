@@ -1,69 +1,26 @@
 package snapshot
 
 import (
-	"bufio"
-	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-// qualityCorpusDir locates shared/corpus: $POLICYWATCH_CORPUS, else
-// ../../shared/corpus relative to this package (the checkout's sibling).
-func qualityCorpusDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("POLICYWATCH_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("quality corpus evaluation skipped: no corpus at %s (set POLICYWATCH_CORPUS): %v", dir, err)
-	}
-	return dir
-}
-
-// qcLines reads a JSON-lines manifest into T.
-func qcLines[T any](t *testing.T, path string) []T {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("quality corpus evaluation skipped: %v", err)
-	}
-	defer f.Close()
-	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		var v T
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return out
-}
-
-var qcCITPHeaderRe = regexp.MustCompile(`(?s)^\s*<!--.*?-->\s*`)
-
 // TestQualityCorpusCITP: every citp page is a real archived privacy policy, so
 // the verdict must accept every one of them.
 func TestQualityCorpusCITP(t *testing.T) {
-	dir := filepath.Join(qualityCorpusDir(t), "citp")
+	dir := filepath.Join(corpusDir(t), "citp")
 	type entry struct {
 		Domain     string `json:"domain"`
 		Timestamp  string `json:"timestamp"`
 		WaybackURL string `json:"wayback_url"`
 		HTML       string `json:"html"`
 	}
-	entries := qcLines[entry](t, filepath.Join(dir, "manifest.jsonl"))
+	entries := readManifest[entry](t, filepath.Join(dir, "manifest.jsonl"))
 	rejected := 0
 	for _, e := range entries {
 		name := e.Domain + "/" + e.Timestamp
@@ -78,7 +35,7 @@ func TestQualityCorpusCITP(t *testing.T) {
 			}
 		}
 		src := Source{Site: e.Domain, URL: orig, Timestamp: e.Timestamp, ContentType: "text/html; charset=utf-8"}
-		doc, err := Extract(qcCITPHeaderRe.ReplaceAll(raw, nil), src)
+		doc, err := Extract(citpHeaderRe.ReplaceAll(raw, nil), src)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -95,7 +52,7 @@ func TestQualityCorpusCITP(t *testing.T) {
 // soft-404s and loading pages); those are the pages the verdict should catch.
 // Every other page is a real legal document and must be accepted.
 func TestQualityCorpusOTA(t *testing.T) {
-	dir := filepath.Join(qualityCorpusDir(t), "ota")
+	dir := filepath.Join(corpusDir(t), "ota")
 	type entry struct {
 		ID        string   `json:"id"`
 		HTML      string   `json:"html"`
@@ -103,7 +60,7 @@ func TestQualityCorpusOTA(t *testing.T) {
 		FetchedAt string   `json:"fetched_at"`
 		Flags     []string `json:"flags"`
 	}
-	entries := qcLines[entry](t, filepath.Join(dir, "manifest.jsonl"))
+	entries := readManifest[entry](t, filepath.Join(dir, "manifest.jsonl"))
 	var tiny, tinyCaught, checked int
 	var falseRejects []string
 	byVerdict := map[Verdict]int{}

@@ -12,71 +12,6 @@ import (
 	"unicode/utf8"
 )
 
-// robustGoldenCases are the pages in odd charsets and the PDF in
-// testdata/snapshot, golden-tested like goldenCases (same -update flag).
-var robustGoldenCases = []struct {
-	file        string
-	src         Source
-	wantCharset string
-	wantDate    string
-}{
-	{"shiftjis.html", Source{Site: "sakura.example", URL: "http://www.sakura.example/privacy.html", Timestamp: "20190501000000", ContentType: "text/html"}, "shift_jis", ""},
-	{"gb2312.html", Source{Site: "qingsong.example", URL: "http://www.qingsong.example/privacy.htm", Timestamp: "20120401000000", ContentType: "text/html"}, "gbk", ""},
-	{"euckr.html", Source{Site: "hanbit.example", URL: "http://hanbit.example/privacy.php", Timestamp: "20160801000000", ContentType: "text/html"}, "euc-kr", ""},
-	{"utf16be_header.html", Source{Site: "northwind.example", URL: "https://northwind.example/privacy", Timestamp: "20140701000000", ContentType: "text/html; charset=UTF-16"}, "utf-16be", "2014-06-03"},
-	{"metalies.html", Source{Site: "cafe-etoile.example", URL: "https://cafe-etoile.example/confidentialite", Timestamp: "20180301000000", ContentType: "text/html"}, "windows-1252", ""},
-	{"nodeclared1252.html", Source{Site: "mueller.example", URL: "http://www.mueller.example/privacy.htm", Timestamp: "20030401000000", ContentType: "text/html"}, "windows-1252", "2003-03-01"},
-	{"policy.pdf", Source{Site: "pdfco.example", URL: "https://pdfco.example/legal/privacy.pdf", Timestamp: "20200201000000", ContentType: "application/pdf"}, "pdf", "2020-01-15"},
-	{"plaintext.txt", Source{Site: "plain.example", URL: "https://plain.example/privacy.txt", Timestamp: "20100101000000", ContentType: "text/plain; charset=utf-8"}, "utf-8", "2009-11-30"},
-}
-
-func TestRobustGolden(t *testing.T) {
-	if *update {
-		pdf := testPDF(t, testPDFOptions{compress: true})
-		if err := os.WriteFile(filepath.Join(testdataDir, "policy.pdf"), pdf, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, tc := range robustGoldenCases {
-		t.Run(tc.file, func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(testdataDir, tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := Extract(raw, tc.src)
-			if err != nil {
-				t.Fatalf("Extract: %v", err)
-			}
-			if !doc.Quality.OK() {
-				t.Errorf("verdict %s (%s), want ok", doc.Quality.Verdict, doc.Quality.Reason)
-			}
-			if doc.Charset != tc.wantCharset {
-				t.Errorf("charset %q, want %q", doc.Charset, tc.wantCharset)
-			}
-			if doc.StatedDate != tc.wantDate {
-				t.Errorf("stated date %q (%q), want %q", doc.StatedDate, doc.StatedDateText, tc.wantDate)
-			}
-			if strings.ContainsRune(doc.Markdown(), '\uFFFD') {
-				t.Errorf("replacement character in output: bytes decoded with the wrong charset")
-			}
-			got := doc.Render(tc.src)
-			golden := filepath.Join(testdataDir, strings.TrimSuffix(tc.file, filepath.Ext(tc.file))+".golden.md")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create)", err)
-			}
-			if got != string(want) {
-				t.Errorf("Render mismatch for %s\n--- got ---\n%s\n--- want ---\n%s", tc.file, got, want)
-			}
-		})
-	}
-}
-
 type testPDFOptions struct {
 	compress bool   // FlateDecode content streams
 	encrypt  bool   // add an /Encrypt dictionary with a user password
@@ -375,13 +310,6 @@ func TestNodeBudget(t *testing.T) {
 
 func FuzzExtract(f *testing.F) {
 	for _, tc := range goldenCases {
-		raw, err := os.ReadFile(filepath.Join(testdataDir, tc.name+".html"))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(raw, tc.src.ContentType)
-	}
-	for _, tc := range robustGoldenCases {
 		raw, err := os.ReadFile(filepath.Join(testdataDir, tc.file))
 		if err != nil {
 			f.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,28 +33,16 @@ Exit status 0 when the pass ran, whether or not anything changed.
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	logger, err := m.logger(common.logLevel)
+	env, err := m.openConfigured(ctx, common, vendors)
 	if err != nil {
 		return err
 	}
-	cfg, err := ReadConfig(common.config, m.Getenv)
-	if err != nil {
-		return err
-	}
-	list, err := cfg.MonitorVendors(vendors)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.Database)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	client, err := crawler.New(cfg.CrawlerConfig(), logger, nil)
+	defer env.db.Close()
+	client, err := crawler.New(env.cfg.CrawlerConfig(), env.logger, nil)
 	if err != nil {
 		return fmt.Errorf("wayback client: %w", err)
 	}
-	results, runErr := monitor.New(db, client, logger).Run(ctx, list)
+	results, runErr := monitor.New(env.db, client, env.logger).Run(ctx, env.vendors)
 	if *asJSON {
 		if err := writeJSON(m.Stdout, map[string]any{"vendors": results}); err != nil {
 			return err
@@ -113,6 +102,36 @@ func orNone(s *string) string {
 		return "(none stated)"
 	}
 	return *s
+}
+
+// configured is what commands that work on the configured vendors need.
+type configured struct {
+	cfg     *Config
+	vendors []monitor.Vendor
+	db      *store.DB
+	logger  *slog.Logger
+}
+
+// openConfigured reads the config, picks the vendors named (all when none
+// is), opens the database and makes the logger. The caller closes db.
+func (m *Main) openConfigured(ctx context.Context, common *commonFlags, names []string) (*configured, error) {
+	logger, err := m.logger(common.logLevel)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ReadConfig(common.config, m.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	vendors, err := cfg.MonitorVendors(names)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	return &configured{cfg: cfg, vendors: vendors, db: db, logger: logger}, nil
 }
 
 // openForVendor reads the config, opens the database and finds the vendor

@@ -26,30 +26,18 @@ changed since its texts were made.
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	logger, err := m.logger(common.logLevel)
+	env, err := m.openConfigured(ctx, common, vendors)
 	if err != nil {
 		return err
 	}
-	cfg, err := ReadConfig(common.config, m.Getenv)
-	if err != nil {
-		return err
-	}
-	list, err := cfg.MonitorVendors(vendors)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, cfg.Database)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	mon := monitor.New(db, nil, logger)
+	defer env.db.Close()
+	mon := monitor.New(env.db, nil, env.logger)
 	var reports []*monitor.ReextractReport
 	var errs []error
-	for _, v := range list {
+	for _, v := range env.vendors {
 		rep, err := mon.Reextract(ctx, v)
 		if errors.Is(err, store.ErrNotFound) {
-			logger.Info("no data yet; nothing to re-extract", "vendor", v.Name)
+			env.logger.Info("no data yet; nothing to re-extract", "vendor", v.Name)
 			continue
 		}
 		if err != nil {
