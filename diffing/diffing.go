@@ -12,20 +12,31 @@ import (
 	"github.com/policywatch/policywatch/snapshot"
 )
 
-// Change is what differs between an old and a new version.
+// Change is what differs between an old and a new version. Its JSON form is
+// the contract that alerts, the API and `policywatch diff --format json`
+// share (docs/changes.md): keep the names stable.
 type Change struct {
-	TextChanged  bool   // the normalised Markdown differs (snapshot.Hash)
-	DateChanged  bool   // the stated "last updated" date differs
-	OldDate      string // stated date of the old version, "YYYY-MM-DD" or ""
-	NewDate      string // stated date of the new version
-	LinesAdded   int    // non-blank lines only in the new version
-	LinesRemoved int    // non-blank lines only in the old version
-	Unified      string // unified diff of the two texts ("" when the text did not change)
+	TextChanged  bool           `json:"text_changed"` // the normalised Markdown differs (snapshot.Hash)
+	DateChanged  bool           `json:"date_changed"` // the stated "last updated" date differs
+	OldDate      string         `json:"old_date"`     // stated date of the old version, "YYYY-MM-DD" or ""
+	NewDate      string         `json:"new_date"`     // stated date of the new version
+	Kinds        []string       `json:"kinds"`        // KindSilent, KindDated, … (see Classify)
+	Severity     Severity       `json:"severity"`
+	Stats        Stats          `json:"stats"`
+	Clauses      []ClauseChange `json:"clauses"`       // the clauses that differ, in new-document order
+	LinesAdded   int            `json:"lines_added"`   // non-blank lines only in the new version
+	LinesRemoved int            `json:"lines_removed"` // non-blank lines only in the old version
+	Unified      string         `json:"unified"`       // unified diff of the two texts ("" when the text did not change)
 }
 
-// Compare returns the change from old to new. A nil old (no earlier version)
-// is treated as an empty text, so everything counts as added.
+// Compare returns the change from old to new with the default options.
 func Compare(old, new *snapshot.Document) Change {
+	return CompareWith(old, new, Options{})
+}
+
+// CompareWith returns the change from old to new. A nil old (no earlier
+// version) is treated as an empty text, so everything counts as added.
+func CompareWith(old, new *snapshot.Document, opts Options) Change {
 	var ch Change
 	if old != nil {
 		ch.OldDate = old.StatedDate

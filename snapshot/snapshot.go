@@ -60,12 +60,16 @@ func (q Quality) OK() bool { return q.Verdict == VerdictOK }
 
 // Document is what policywatch keeps of one capture's text.
 type Document struct {
-	Title          string  // page title (HTML <title>, else first <h1>)
-	Body           string  // Markdown body, without provenance and title lines
-	StatedDate     string  // "YYYY-MM-DD" the policy states for itself, or ""
-	StatedDateText string  // the phrase the date was read from, e.g. "Last updated May 25, 2018"
-	Charset        string  // charset the bytes were decoded from, e.g. "windows-1252"
-	Quality        Quality // whether this is a policy text at all
+	Title          string // page title (HTML <title>, else first <h1>)
+	Body           string // Markdown body, without provenance and title lines
+	StatedDate     string // "YYYY-MM-DD" the policy states for itself, or ""
+	StatedDateText string // the phrase the date was read from, e.g. "Last updated May 25, 2018"
+	// DateHistory holds the other dates the policy states about itself
+	// (earlier versions in a history table, "previous version of …"), as
+	// "YYYY-MM-DD", newest first; StatedDate is the one for this version.
+	DateHistory []string
+	Charset     string  // charset the bytes were decoded from, e.g. "windows-1252"
+	Quality     Quality // whether this is a policy text at all
 }
 
 // ErrBadSource is returned by Extract when the Source cannot locate a capture:
