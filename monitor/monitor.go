@@ -60,6 +60,10 @@ type Monitor struct {
 	// BaselineTries is how many of the newest captures a first pass may try
 	// before giving up on finding one that holds a policy text.
 	BaselineTries int
+
+	// Terms are the key terms that make a change severe; nil means
+	// diffing.DefaultTerms.
+	Terms []diffing.Term
 }
 
 // New returns a Monitor.
@@ -90,16 +94,19 @@ type PassResult struct {
 
 // ChangeSummary is one change found during a pass, with its window.
 type ChangeSummary struct {
-	OldTimestamp  string  `json:"old_timestamp"`
-	NewTimestamp  string  `json:"new_timestamp"`
-	OldWaybackURL string  `json:"old_wayback_url"`
-	NewWaybackURL string  `json:"new_wayback_url"`
-	OldStatedDate *string `json:"old_last_updated"`
-	NewStatedDate *string `json:"new_last_updated"`
-	TextChanged   bool    `json:"text_changed"`
-	DateChanged   bool    `json:"date_changed"`
-	LinesAdded    int     `json:"lines_added"`
-	LinesRemoved  int     `json:"lines_removed"`
+	OldTimestamp  string   `json:"old_timestamp"`
+	NewTimestamp  string   `json:"new_timestamp"`
+	OldWaybackURL string   `json:"old_wayback_url"`
+	NewWaybackURL string   `json:"new_wayback_url"`
+	OldStatedDate *string  `json:"old_last_updated"`
+	NewStatedDate *string  `json:"new_last_updated"`
+	TextChanged   bool     `json:"text_changed"`
+	DateChanged   bool     `json:"date_changed"`
+	LinesAdded    int      `json:"lines_added"`
+	LinesRemoved  int      `json:"lines_removed"`
+	Kinds         []string `json:"kinds"`
+	Severity      string   `json:"severity"`
+	Clauses       int      `json:"clauses_changed"`
 }
 
 // Run does one pass per vendor, in order. A vendor whose pass fails is
@@ -334,8 +341,12 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 	}
 	if prev != nil {
 		in.PrevVersionID = prev.ID
-		if prev.SHA256 != snapshot.Hash(doc.Markdown()) {
-			ch := diffing.Compare(prev.Document(), doc)
+		if hash := snapshot.Hash(doc.Markdown()); prev.SHA256 != hash {
+			seen, err := p.db.SeenText(ctx, p.vendor.ID, hash)
+			if err != nil {
+				return nil, err
+			}
+			ch := diffing.CompareWith(prev.Document(), doc, diffing.Options{Terms: p.Terms, FlipBack: seen})
 			in.Change = &ch
 		}
 	}
@@ -350,6 +361,7 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		s := summarise(out.Change)
 		p.res.Changes = append(p.res.Changes, s)
 		p.logger.Info("policy changed", "old_timestamp", s.OldTimestamp, "new_timestamp", s.NewTimestamp,
+			"kinds", strings.Join(out.Change.Kinds, ","), "severity", out.Change.SeverityLevel,
 			"old_last_updated", out.Change.OldStatedDate, "new_last_updated", out.Change.NewStatedDate,
 			"lines_added", s.LinesAdded, "lines_removed", s.LinesRemoved)
 	}
@@ -398,7 +410,17 @@ func summarise(ch *store.Change) ChangeSummary {
 		DateChanged:   ch.DateChanged,
 		LinesAdded:    ch.LinesAdded,
 		LinesRemoved:  ch.LinesRemoved,
+		Kinds:         append([]string{}, ch.Kinds...),
+		Severity:      ch.SeverityLevel,
+		Clauses:       clauseCount(ch.Report),
 	}
+}
+
+func clauseCount(r *diffing.Change) int {
+	if r == nil {
+		return 0
+	}
+	return len(r.Clauses)
 }
 
 func optional(s string) *string {

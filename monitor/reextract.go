@@ -52,6 +52,7 @@ func (m *Monitor) Reextract(ctx context.Context, v Vendor) (*ReextractReport, er
 
 	in := store.ReplaceInput{VendorID: vendor.ID, Extractor: v.Fingerprint()}
 	var prev, latest *snapshot.Document
+	seen := map[string]bool{} // texts already met, oldest first: a return to one is a flip-back
 	for _, c := range caps {
 		in.LastCaptureID = max(in.LastCaptureID, c.ID)
 		if c.BodySHA256 == "" || c.Truncated || c.HTTPStatus < 200 || c.HTTPStatus > 299 {
@@ -75,16 +76,18 @@ func (m *Monitor) Reextract(ctx context.Context, v Vendor) (*ReextractReport, er
 		r.Verdict, r.VerdictReason, r.Charset = string(doc.Quality.Verdict), doc.Quality.Reason, doc.Charset
 		if doc.Quality.OK() {
 			r.Document = doc
-			if prev != nil && snapshot.Hash(prev.Markdown()) != snapshot.Hash(doc.Markdown()) {
-				ch := diffing.Compare(prev, doc)
+			hash := snapshot.Hash(doc.Markdown())
+			if prev != nil && snapshot.Hash(prev.Markdown()) != hash {
+				ch := diffing.CompareWith(prev, doc, diffing.Options{Terms: m.Terms, FlipBack: seen[hash]})
 				r.Change = &ch
 			}
+			seen[hash] = true
 			prev, latest = doc, doc
 		}
 		in.Captures = append(in.Captures, r)
 	}
 	if before != nil && latest != nil && before.SHA256 != snapshot.Hash(latest.Markdown()) {
-		ch := diffing.Compare(before.Document(), latest)
+		ch := diffing.CompareWith(before.Document(), latest, diffing.Options{Terms: m.Terms})
 		in.ExtractorChange = &ch
 	}
 	res, err := m.db.ReplaceExtraction(ctx, in)

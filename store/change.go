@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/policywatch/policywatch/diffing"
@@ -33,7 +35,14 @@ type Change struct {
 	DateChanged   bool
 	LinesAdded    int
 	LinesRemoved  int
-	CreatedAt     time.Time
+	Kinds         []string
+	Severity      int
+	SeverityLevel string
+	// Report is the clause-level comparison as recorded (diffing.Change
+	// without the line diff), so that alerts and pages show what was found
+	// when the change was detected.
+	Report    *diffing.Change
+	CreatedAt time.Time
 }
 
 func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, cause string, d *diffing.Change) (*Change, error) {
@@ -50,13 +59,23 @@ func (db *DB) insertChange(ctx context.Context, tx *sql.Tx, prev, cur *Capture, 
 		DateChanged:   d.DateChanged,
 		LinesAdded:    d.LinesAdded,
 		LinesRemoved:  d.LinesRemoved,
+		Kinds:         d.Kinds,
+		Severity:      d.Severity.Score,
+		SeverityLevel: d.Severity.Level,
+		Report:        d,
 		CreatedAt:     db.Now().UTC().Truncate(time.Second),
 	}
+	report, err := encodeReport(d)
+	if err != nil {
+		return nil, err
+	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO changes (vendor_id, from_version_id, to_version_id, old_capture_id,
-		new_capture_id, cause, old_stated_date, new_stated_date, text_changed, date_changed, lines_added, lines_removed, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		new_capture_id, cause, old_stated_date, new_stated_date, text_changed, date_changed, lines_added, lines_removed,
+		kinds, severity, severity_level, report, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ch.VendorID, ch.FromVersionID, ch.ToVersionID, prev.ID, cur.ID, cause, nullStr(ch.OldStatedDate), nullStr(ch.NewStatedDate),
-		ch.TextChanged, ch.DateChanged, ch.LinesAdded, ch.LinesRemoved, ch.CreatedAt.Format(time.RFC3339))
+		ch.TextChanged, ch.DateChanged, ch.LinesAdded, ch.LinesRemoved, strings.Join(ch.Kinds, ","), ch.Severity, ch.SeverityLevel,
+		report, ch.CreatedAt.Format(time.RFC3339))
 	if err != nil {
 		return nil, fmt.Errorf("insert change: %w", err)
 	}
@@ -75,7 +94,7 @@ func (db *DB) Changes(ctx context.Context, vendorID int64, cause string) ([]*Cha
 func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause string) ([]*Change, error) {
 	rows, err := q.QueryContext(ctx, `SELECT ch.id, ch.vendor_id, ch.from_version_id, ch.to_version_id, ch.cause,
 		ch.old_capture_id, ch.new_capture_id, COALESCE(ch.old_stated_date, ''), COALESCE(ch.new_stated_date, ''),
-		ch.text_changed, ch.date_changed, ch.lines_added, ch.lines_removed, ch.created_at
+		ch.text_changed, ch.date_changed, ch.lines_added, ch.lines_removed, ch.kinds, ch.severity, ch.severity_level, ch.report, ch.created_at
 		FROM changes ch JOIN captures c ON c.id = ch.new_capture_id
 		WHERE ch.vendor_id = ? AND (? = '' OR ch.cause = ?) ORDER BY c.timestamp, ch.id`, vendorID, cause, cause)
 	if err != nil {
@@ -88,14 +107,21 @@ func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause stri
 	var list []row
 	for rows.Next() {
 		var r row
-		var created string
+		var created, kinds, report string
 		if err := rows.Scan(&r.ch.ID, &r.ch.VendorID, &r.ch.FromVersionID, &r.ch.ToVersionID, &r.ch.Cause, &r.oldID, &r.new,
 			&r.ch.OldStatedDate, &r.ch.NewStatedDate, &r.ch.TextChanged, &r.ch.DateChanged,
-			&r.ch.LinesAdded, &r.ch.LinesRemoved, &created); err != nil {
+			&r.ch.LinesAdded, &r.ch.LinesRemoved, &kinds, &r.ch.Severity, &r.ch.SeverityLevel, &report, &created); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
 		}
 		r.ch.CreatedAt, _ = time.Parse(time.RFC3339, created)
+		if kinds != "" {
+			r.ch.Kinds = strings.Split(kinds, ",")
+		}
+		if r.ch.Report, err = decodeReport(report); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("change %d: %w", r.ch.ID, err)
+		}
 		list = append(list, r)
 	}
 	rows.Close()
@@ -114,4 +140,27 @@ func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause stri
 		out = append(out, &ch)
 	}
 	return out, nil
+}
+
+// encodeReport stores a change's comparison without its line diff, which can
+// be recomputed from the two versions and would double the row's size.
+func encodeReport(d *diffing.Change) (string, error) {
+	c := *d
+	c.Unified = ""
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("encode change report: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeReport(s string) (*diffing.Change, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var c diffing.Change
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return nil, fmt.Errorf("decode change report: %w", err)
+	}
+	return &c, nil
 }

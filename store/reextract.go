@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/snapshot"
@@ -213,9 +214,15 @@ func findChange(list []*Change, oldCapture, newCapture int64) *Change {
 }
 
 func (db *DB) updateChange(ctx context.Context, tx *sql.Tx, id, from, to int64, d *diffing.Change) error {
-	_, err := tx.ExecContext(ctx, `UPDATE changes SET from_version_id = ?, to_version_id = ?, old_stated_date = ?, new_stated_date = ?,
-		text_changed = ?, date_changed = ?, lines_added = ?, lines_removed = ? WHERE id = ?`,
-		from, to, nullStr(d.OldDate), nullStr(d.NewDate), d.TextChanged, d.DateChanged, d.LinesAdded, d.LinesRemoved, id)
+	report, err := encodeReport(d)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE changes SET from_version_id = ?, to_version_id = ?, old_stated_date = ?, new_stated_date = ?,
+		text_changed = ?, date_changed = ?, lines_added = ?, lines_removed = ?, kinds = ?, severity = ?, severity_level = ?, report = ?
+		WHERE id = ?`,
+		from, to, nullStr(d.OldDate), nullStr(d.NewDate), d.TextChanged, d.DateChanged, d.LinesAdded, d.LinesRemoved,
+		strings.Join(d.Kinds, ","), d.Severity.Score, d.Severity.Level, report, id)
 	if err != nil {
 		return fmt.Errorf("update change %d: %w", id, err)
 	}

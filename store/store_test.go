@@ -273,3 +273,51 @@ func TestNormaliseTimestamp(t *testing.T) {
 		})
 	}
 }
+
+// The comparison found when a change was detected is stored with it.
+func TestChangeKeepsItsReport(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	v, _ := db.EnsureVendor(ctx, "Acme", "https://example.com/privacy")
+	record(t, db, v.ID, "20200101000000", []byte("a"), doc("P", "Logs are kept for 30 days.", "2020-01-01"))
+	in := RecordInput{
+		Capture:  Capture{VendorID: v.ID, Timestamp: "20200201000000", Original: "https://example.com/privacy", Verdict: "ok"},
+		Body:     []byte("b"),
+		Document: doc("P", "Logs are kept for 90 days.", "2020-01-01"),
+		Change: &diffing.Change{TextChanged: true, Kinds: []string{diffing.KindSilent},
+			Severity: diffing.Severity{Score: 7, Level: "medium", Reasons: []string{`retention: "30 days" → "90 days"`}},
+			Clauses:  []diffing.ClauseChange{{Op: diffing.OpModified, Path: "4 Data storage › 4.1", Old: "30 days", New: "90 days"}},
+			Unified:  "--- old\n+++ new\n"},
+	}
+	prev, _, _ := db.VersionBefore(ctx, v.ID, "20200201000000")
+	in.PrevVersionID = prev.ID
+	if _, err := db.RecordCapture(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	chs, err := db.Changes(ctx, v.ID, CauseArchive)
+	if err != nil || len(chs) != 1 {
+		t.Fatalf("changes = %v, %v", chs, err)
+	}
+	c := chs[0]
+	if len(c.Kinds) != 1 || c.Kinds[0] != "silent" || c.Severity != 7 || c.SeverityLevel != "medium" || c.Report == nil ||
+		len(c.Report.Clauses) != 1 || c.Report.Clauses[0].Path != "4 Data storage › 4.1" || c.Report.Severity.Reasons[0] != `retention: "30 days" → "90 days"` {
+		t.Fatalf("change = %+v report = %+v", c, c.Report)
+	}
+	if c.Report.Unified != "" {
+		t.Error("the line diff was stored; it is recomputed from the versions")
+	}
+}
+
+func TestSeenText(t *testing.T) {
+	db := openTest(t)
+	ctx := t.Context()
+	v, _ := db.EnsureVendor(ctx, "Acme", "https://example.com/privacy")
+	a := doc("P", "text A", "")
+	record(t, db, v.ID, "20200101000000", []byte("a"), a)
+	if seen, err := db.SeenText(ctx, v.ID, snapshot.Hash(a.Markdown())); err != nil || !seen {
+		t.Fatalf("SeenText(A) = %v, %v", seen, err)
+	}
+	if seen, _ := db.SeenText(ctx, v.ID, snapshot.Hash(doc("P", "text B", "").Markdown())); seen {
+		t.Fatal("SeenText(B) = true before any capture had it")
+	}
+}

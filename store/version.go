@@ -166,3 +166,17 @@ func (db *DB) versionBefore(ctx context.Context, vendorID int64, cmp, ts string)
 	}
 	return v, c, nil
 }
+
+// SeenText reports whether a capture of the vendor already carried the text
+// with this hash: a new capture with it is a flip-back (A/B pages, flapping
+// captures), not a new text. Versions left behind by an older extractor,
+// which no capture points at, do not count.
+func (db *DB) SeenText(ctx context.Context, vendorID int64, sha string) (bool, error) {
+	var n int
+	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM versions v JOIN captures c ON c.version_id = v.id
+		WHERE v.vendor_id = ? AND v.sha256 = ?`, vendorID, sha).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("seen text: %w", err)
+	}
+	return n > 0, nil
+}

@@ -30,6 +30,7 @@ extractor can be judged by numbers rather than by eye.
 
 Subcommands:
   extract   score text extraction on a corpus of (archived page, expected text)
+  changes   run the change detector over consecutive recorded versions (OTA corpus)
             pairs: the Princeton-Leuven dataset (citp) and Open Terms Archive (ota)
 
 Run "policywatch eval extract --help" for its flags.
@@ -43,6 +44,8 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "extract":
 		return m.runEvalExtract(ctx, args[1:])
+	case "changes":
+		return m.runEvalChanges(ctx, args[1:])
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(m.Stdout, evalUsage)
 		return nil
@@ -255,6 +258,9 @@ type manifestEntry struct {
 	URL         string   `json:"url"`
 	FetchedAt   string   `json:"fetched_at"`
 	Fetcher     string   `json:"fetcher"`
+	Service     string   `json:"service"`
+	DocType     string   `json:"doc_type"`
+	PrevPairID  string   `json:"prev_pair_id"`
 	Flags       []string `json:"flags"`
 	Declaration struct {
 		Select json.RawMessage `json:"select"`

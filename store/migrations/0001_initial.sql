@@ -71,6 +71,10 @@ CREATE TABLE changes (
     old_capture_id   INTEGER NOT NULL REFERENCES captures(id),
     new_capture_id   INTEGER NOT NULL REFERENCES captures(id),
     cause            TEXT NOT NULL DEFAULT 'archive',
+    kinds            TEXT NOT NULL DEFAULT '',    -- comma-separated: silent, dated, date-only, cosmetic, flip-back
+    severity         INTEGER NOT NULL DEFAULT 0,  -- score
+    severity_level   TEXT NOT NULL DEFAULT '',    -- none, low, medium, high
+    report           TEXT NOT NULL DEFAULT '',    -- JSON of diffing.Change without the line diff
     old_stated_date  TEXT,
     new_stated_date  TEXT,
     text_changed     INTEGER NOT NULL,
