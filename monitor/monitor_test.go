@@ -236,3 +236,31 @@ func TestSiteOf(t *testing.T) {
 		t.Error("siteOf accepted a URL without scheme")
 	}
 }
+
+// A page that flips back to an earlier text (A/B pages, flapping captures)
+// records the change with the flip-back kind, reusing the earlier version.
+func TestFlipBack(t *testing.T) {
+	f := newFixture(t)
+	a := page("January 1, 2020", "Logs are kept for 30 days.")
+	b := page("January 1, 2020", "Logs are kept for 30 days, and backups for one year.")
+	f.archive.Add(capture("20200101000000", a))
+	f.pass(t)
+	f.archive.Add(capture("20200201000000", b), capture("20200301000000", a))
+	res := f.pass(t)
+	if len(res.Changes) != 2 || res.NewVersions != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+	first, back := res.Changes[0], res.Changes[1]
+	if contains(first.Kinds, "flip-back") || !contains(back.Kinds, "flip-back") || !contains(back.Kinds, "silent") {
+		t.Fatalf("kinds: first %v, back %v; want flip-back (and silent) only on the return to A", first.Kinds, back.Kinds)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/policywatch/policywatch/crawler"
+	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/monitor"
 	"github.com/policywatch/policywatch/snapshot"
 )
@@ -27,6 +28,9 @@ type Config struct {
 	Database string         `yaml:"database"`
 	Wayback  WaybackConfig  `yaml:"wayback"`
 	Vendors  []VendorConfig `yaml:"vendors"`
+	// KeyTerms add topics to the severity scoring, or replace a default
+	// topic of the same name (see `policywatch diff` and docs/changes.md).
+	KeyTerms []diffing.Term `yaml:"key_terms"`
 
 	path string // where the config was read from
 }
@@ -233,6 +237,16 @@ func (c *Config) Validate() error {
 	if c.Wayback.PauseOn429 <= 0 {
 		errs = append(errs, fmt.Errorf("wayback.pause_on_429: %v must be above 0 (e.g. 60s)", c.Wayback.PauseOn429))
 	}
+	for i, t := range c.KeyTerms {
+		switch {
+		case strings.TrimSpace(t.Topic) == "":
+			errs = append(errs, fmt.Errorf("key_terms[%d]: topic is required", i))
+		case len(t.Phrases) == 0:
+			errs = append(errs, fmt.Errorf("key_terms[%d] (%s): phrases must list at least one word or phrase", i, t.Topic))
+		case t.Weight < 0:
+			errs = append(errs, fmt.Errorf("key_terms[%d] (%s): weight %d must not be negative (0 turns the topic off)", i, t.Topic, t.Weight))
+		}
+	}
 	seen := map[string]bool{}
 	for i, v := range c.Vendors {
 		where := fmt.Sprintf("vendors[%d]", i)
@@ -301,6 +315,25 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Terms returns the key terms for severity scoring: the defaults, with each
+// configured topic replacing the default topic of the same name (case
+// insensitive) or added after them.
+func (c *Config) Terms(defaults []diffing.Term) []diffing.Term {
+	out := append([]diffing.Term(nil), defaults...)
+	for _, t := range c.KeyTerms {
+		replaced := false
+		for i := range out {
+			if strings.EqualFold(out[i].Topic, t.Topic) {
+				out[i], replaced = t, true
+			}
+		}
+		if !replaced {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // CrawlerConfig maps the file's wayback section onto the crawler's settings.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/policywatch/policywatch/diffing"
 )
 
 func TestParseConfig(t *testing.T) {
@@ -30,6 +32,8 @@ func TestParseConfig(t *testing.T) {
 		{"selectors", "vendors:\n  - name: A\n    url: https://a.example/\n    select: main .policy\n    remove:\n      - .cookie\n      - {start_before: '#faq', end_before: footer}\n", ""},
 		{"half a range", "vendors:\n  - name: A\n    url: https://a.example/\n    select:\n      - {start_before: h1}\n", "line 5: a range selector needs exactly one of end_before / end_after"},
 		{"invalid css", "vendors:\n  - name: A\n    url: https://a.example/\n    select: 'div[class'\n", "vendors[0] (A): select[0]"},
+		{"key terms", "key_terms:\n  - {topic: retention, phrases: [retain, retention, deleted after], weight: 5}\n  - {topic: vendor lock-in, phrases: [exclusive], weight: 2}\n", ""},
+		{"key term without phrases", "key_terms:\n  - {topic: retention, weight: 5}\n", "key_terms[0] (retention): phrases"},
 		{"every problem at once", "wayback:\n  cdx_rate: -1\n  playback_rate: 0\n", "playback_rate"},
 	}
 	for _, tt := range tests {
@@ -96,5 +100,20 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if len(cfg.Vendors) < 4 {
 		t.Fatalf("example config has %d vendors, want at least the four seed vendors", len(cfg.Vendors))
+	}
+}
+
+func TestConfigTermsMergeWithDefaults(t *testing.T) {
+	cfg, err := ParseConfig(strings.NewReader("key_terms:\n  - {topic: Retention, phrases: [keep], weight: 9}\n  - {topic: lock-in, phrases: [exclusive], weight: 2}\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := []diffing.Term{{Topic: "retention", Phrases: []string{"retain"}, Weight: 3}, {Topic: "children", Phrases: []string{"child"}, Weight: 4}}
+	got := cfg.Terms(defaults)
+	if len(got) != 3 || got[0].Weight != 9 || got[0].Phrases[0] != "keep" || got[1].Topic != "children" || got[2].Topic != "lock-in" {
+		t.Fatalf("Terms = %+v", got)
+	}
+	if defaults[0].Weight != 3 {
+		t.Fatal("Terms changed the defaults it was given")
 	}
 }
