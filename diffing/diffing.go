@@ -46,13 +46,39 @@ func CompareWith(old, new *snapshot.Document, opts Options) Change {
 	}
 	ch.DateChanged = ch.OldDate != ch.NewDate
 	ch.TextChanged = old == nil || new == nil || snapshot.Hash(old.Markdown()) != snapshot.Hash(new.Markdown())
+	ch.Severity = Severity{Level: LevelNone, Reasons: []string{}}
 	if !ch.TextChanged {
+		// Nothing to align: the clauses are the same, and not counting
+		// them keeps the commonest comparison (no change) cheap.
+		ch.Kinds = Classify(ch, opts)
 		return ch
 	}
 	d := diffLines(markdownLines(old), markdownLines(new))
 	ch.LinesAdded, ch.LinesRemoved = d.counts()
 	ch.Unified = d.unified("old", "new", 3)
+	ch.Clauses, ch.Stats = Align(Clauses(old), Clauses(new))
+	markDateOnly(ch.Clauses, old, new)
+	ch.Severity = Assess(ch.Clauses, opts.Terms)
+	ch.Kinds = Classify(ch, opts)
 	return ch
+}
+
+// Clauses returns the clauses of a version: its title as a first-level
+// heading, then the clauses of its body (snapshot.Segment). The title is
+// kept out of the body's paths so that they read "4 Data storage › 4.1",
+// not "Privacy Policy › 4 Data storage › 4.1". A nil document has none.
+func Clauses(d *snapshot.Document) []snapshot.Clause {
+	if d == nil {
+		return nil
+	}
+	body := snapshot.Segment(d.Body)
+	title := strings.TrimSpace(d.Title)
+	if title == "" {
+		return body
+	}
+	out := make([]snapshot.Clause, 0, len(body)+1)
+	out = append(out, snapshot.Clause{Kind: snapshot.ClauseHeading, Level: 1, Text: title, Hash: snapshot.ClauseHash(title)})
+	return append(out, body...)
 }
 
 // Unified returns a unified diff (three lines of context) between two
@@ -102,10 +128,10 @@ type lineDiff struct {
 func diffLines(a, b []string) lineDiff {
 	ka, kb := make([]string, len(a)), make([]string, len(b))
 	for i, l := range a {
-		ka[i] = snapshot.Normalize(l)
+		ka[i] = normalizeLine(l)
 	}
 	for i, l := range b {
-		kb[i] = snapshot.Normalize(l)
+		kb[i] = normalizeLine(l)
 	}
 	d := lineDiff{a: a, b: b}
 	ai, bi := 0, 0
@@ -128,6 +154,17 @@ func diffLines(a, b []string) lineDiff {
 		bi++
 	}
 	return d
+}
+
+// normalizeLine is snapshot.Normalize for one line. A line without a URL
+// or a carriage return needs none of Normalize's regular expressions, only
+// its whitespace rules, and most lines of a policy have neither: this keeps
+// the line diff of a long policy within a few milliseconds.
+func normalizeLine(l string) string {
+	if strings.Contains(l, "://") || strings.IndexByte(l, '\r') >= 0 {
+		return snapshot.Normalize(l)
+	}
+	return strings.TrimSpace(strings.ReplaceAll(l, "\u00a0", " "))
 }
 
 // counts returns the non-blank lines added and removed.

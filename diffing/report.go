@@ -32,6 +32,13 @@ type ClauseChange struct {
 	Cosmetic bool `json:"cosmetic,omitempty"`
 	// Terms are the key terms (see Severity) this clause's change touches.
 	Terms []string `json:"terms,omitempty"`
+	// OldLabel is the clause's label in the old version when it differs
+	// from Label (renumbered, moved or modified under another number).
+	OldLabel string `json:"old_label,omitempty"`
+	// DateOnly is true when the clause holds the policy's stated date and
+	// changed only in its date words ("Last updated May 25, 2018" →
+	// "… June 1, 2019"): the clause behind a date-only change.
+	DateOnly bool `json:"date_only,omitempty"`
 }
 
 // WordOp is one step of a word-level diff: "=" kept, "+" added, "-" removed.

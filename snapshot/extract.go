@@ -65,9 +65,12 @@ func ExtractWith(raw []byte, src Source, opts Options) (*Document, error) {
 		}
 	}
 
-	doc.StatedDate, doc.StatedDateText = FindStatedDate(plainOfMarkdown(doc.Body))
-	if doc.StatedDate == "" {
-		doc.StatedDate, doc.StatedDateText = FindStatedDate(pageText)
+	hint := hintFor(src)
+	doc.StatedDate, doc.StatedDateText, doc.DateHistory = findStatedDates(plainOfMarkdown(doc.Body), hint)
+	if doc.StatedDate == "" { // the date can sit in a header or footer that selection dropped
+		if d, p, h := findStatedDates(pageText, hint); d != "" {
+			doc.StatedDate, doc.StatedDateText, doc.DateHistory = d, p, h
+		}
 	}
 	doc.Quality = judge(doc, pageText)
 	if len(notes) > 0 {

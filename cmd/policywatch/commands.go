@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/diffing"
@@ -275,17 +276,38 @@ func versionAt(ctx context.Context, db *store.DB, v *store.Vendor, ts string) (*
 }
 
 func (m *Main) runDiff(ctx context.Context, args []string) error {
-	fs, common := m.newFlagSet("diff", "--vendor NAME [--from TIMESTAMP] [--to TIMESTAMP]",
-		`Shows what changed between two versions of a vendor's policy: the stated
-"last updated" dates before and after, the change window (the last capture
-with the old text and the first with the new), and a unified diff of the text.
-Without --from/--to it shows the latest change.
+	fs, common := m.newFlagSet("diff", "--vendor NAME [--from TIMESTAMP] [--to TIMESTAMP] [--format FORMAT] [--color WHEN] [--show-cosmetic]",
+		`Shows what changed between two versions of a vendor's policy: the kind of
+change (a SILENT CHANGE is a text change without a new "last updated" date),
+its severity and why, the stated dates before and after, the change window
+(the last capture with the old text and the first with the new, in UTC), and
+the clauses that changed, grouped by section, with a word diff of each.
+Without --from/--to it shows the latest change the archive recorded.
+
+Formats: terminal (default; colour on a terminal), markdown, html (one
+self-contained page), json (the contract described in docs/changes.md, for
+scripts). Archived text is treated as hostile: it is escaped in Markdown and
+HTML, and stripped of escape sequences on the terminal.
 `)
 	name := fs.String("vendor", "", "vendor `name` as in the config")
-	from := fs.String("from", "", "the old side: the version in effect at this `timestamp`")
+	from := fs.String("from", "", "the old side: the version in effect at this `timestamp` (1-14 digits, e.g. 2021 or 20210922174411)")
 	to := fs.String("to", "", "the new side: the version in effect at this `timestamp` (default the latest)")
+	format := fs.String("format", diffing.FormatTerminal, "output `format`: "+strings.Join(diffing.Formats, ", "))
+	color := fs.String("color", "auto", "colour the terminal format: auto (when stdout is a terminal and NO_COLOR is unset), always or never")
+	showCosmetic := fs.Bool("show-cosmetic", false, "list cosmetic clause changes (whitespace, punctuation, typography, link targets) instead of counting them")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if !slices.Contains(diffing.Formats, *format) {
+		return fmt.Errorf("--format %q: want one of %s", *format, strings.Join(diffing.Formats, ", "))
+	}
+	useColor, err := colorWanted(*color, m.Getenv, m.Stdout)
+	if err != nil {
+		return err
+	}
+	opts := diffing.RenderOptions{ShowCosmetic: *showCosmetic, Color: useColor}
+	if *from == "" && *to != "" {
+		return errors.New("--to needs --from: name the old side too")
 	}
 	db, v, err := m.openForVendor(ctx, common, *name)
 	if err != nil {
@@ -294,8 +316,8 @@ Without --from/--to it shows the latest change.
 	defer db.Close()
 
 	var oldV, newV *store.Version
-	var window *store.Change
-	if *from == "" && *to == "" {
+	var recorded *store.Change
+	if *from == "" {
 		changes, err := db.Changes(ctx, v.ID, store.CauseArchive)
 		if err != nil {
 			return err
@@ -304,57 +326,115 @@ Without --from/--to it shows the latest change.
 			fmt.Fprintf(m.Stdout, "%s: no changes recorded yet\n", v.Name)
 			return nil
 		}
-		window = changes[len(changes)-1]
-		if oldV, err = db.VersionByID(ctx, window.FromVersionID); err != nil {
+		recorded = changes[len(changes)-1]
+		if oldV, err = db.VersionByID(ctx, recorded.FromVersionID); err != nil {
 			return err
 		}
-		if newV, err = db.VersionByID(ctx, window.ToVersionID); err != nil {
+		if newV, err = db.VersionByID(ctx, recorded.ToVersionID); err != nil {
 			return err
 		}
 	} else {
-		if *from == "" {
-			return errors.New("--to needs --from: name the old side too")
-		}
 		if oldV, err = versionAt(ctx, db, v, *from); err != nil {
 			return err
 		}
 		if newV, err = versionAt(ctx, db, v, *to); err != nil {
 			return err
 		}
+		if recorded, err = recordedChange(ctx, db, v, oldV, newV, *from, *to); err != nil {
+			return err
+		}
 	}
-	return writeDiff(m.Stdout, v, oldV, newV, window)
+	return writeDiff(m.Stdout, *format, opts, diffReport(v, oldV, newV, recorded))
 }
 
-func writeDiff(w io.Writer, v *store.Vendor, oldV, newV *store.Version, window *store.Change) error {
-	fmt.Fprintf(w, "%s — %s\n", v.Name, v.URL)
-	fmt.Fprintf(w, "old: %s  %s  (last updated %s)\n", oldV.First.Timestamp, oldV.First.WaybackURL(), orDash(oldV.StatedDate))
-	fmt.Fprintf(w, "new: %s  %s  (last updated %s)\n", newV.First.Timestamp, newV.First.WaybackURL(), orDash(newV.StatedDate))
-	if window != nil {
-		fmt.Fprintf(w, "changed between %s (last capture with the old text) and %s (first capture with the new)\n",
-			humanTS(window.OldCapture.Timestamp), humanTS(window.NewCapture.Timestamp))
-	}
+// recordedChange returns the archive change that took the text from oldV to
+// newV between the timestamps from and to, or nil when there is none (the
+// versions are the same, or the text went through others in between): only
+// a recorded change has a window.
+func recordedChange(ctx context.Context, db *store.DB, v *store.Vendor, oldV, newV *store.Version, from, to string) (*store.Change, error) {
 	if oldV.ID == newV.ID {
-		fmt.Fprintln(w, "no difference: both timestamps have the same version")
-		return nil
+		return nil, nil
 	}
-	switch {
-	case oldV.StatedDate == newV.StatedDate:
-		fmt.Fprintf(w, "stated date: unchanged (%s)\n", orDash(oldV.StatedDate))
-	default:
-		fmt.Fprintf(w, "stated date: %s → %s\n", orDash(oldV.StatedDate), orDash(newV.StatedDate))
+	changes, err := db.Changes(ctx, v.ID, store.CauseArchive)
+	if err != nil {
+		return nil, err
 	}
-	ch := diffing.Compare(oldV.Document(), newV.Document())
-	fmt.Fprintf(w, "text: +%d −%d lines\n\n", ch.LinesAdded, ch.LinesRemoved)
-	_, err := io.WriteString(w, diffing.Unified(oldV.First.Timestamp, newV.First.Timestamp, oldV.Document(), newV.Document()))
-	return err
+	// Timestamps of 1-14 digits name a period; its last second bounds it.
+	upper := func(ts string) string { return ts + strings.Repeat("9", max(0, 14-len(ts))) }
+	var found *store.Change
+	for _, c := range changes {
+		first := c.NewCapture.Timestamp
+		if c.FromVersionID == oldV.ID && c.ToVersionID == newV.ID && first > upper(from) && (to == "" || first <= upper(to)) {
+			found = c // the latest such change, as changes come in archive order
+		}
+	}
+	return found, nil
 }
 
-func humanTS(ts string) string {
-	t, err := time.Parse("20060102150405", ts)
-	if err != nil {
-		return ts
+// diffReport builds the Report of a comparison: the two versions named by
+// their first captures and, for a recorded change, its window.
+func diffReport(v *store.Vendor, oldV, newV *store.Version, recorded *store.Change) diffing.Report {
+	side := func(ver *store.Version) diffing.Side {
+		return diffing.Side{Timestamp: ver.First.Timestamp, WaybackURL: ver.First.WaybackURL(), StatedDate: ver.StatedDate}
 	}
-	return t.Format("2006-01-02 15:04:05 UTC")
+	r := diffing.Report{Vendor: v.Name, URL: v.URL, Old: side(oldV), New: side(newV)}
+	if recorded != nil {
+		r.Window = &diffing.Window{
+			LastOld:  diffing.CaptureRef{Timestamp: recorded.OldCapture.Timestamp, WaybackURL: recorded.OldCapture.WaybackURL()},
+			FirstNew: diffing.CaptureRef{Timestamp: recorded.NewCapture.Timestamp, WaybackURL: recorded.NewCapture.WaybackURL()},
+		}
+	}
+	r.Change = changeBetween(oldV, newV, recorded)
+	return r
+}
+
+// changeBetween is the seam for where a change's analysis comes from. For
+// now it is computed afresh from the two texts, so that every diff shows the
+// current analysis; when the store keeps the analysis of a recorded change
+// (kinds, clauses, severity as alerted), return that for recorded != nil, so
+// that the diff says what the alert said.
+func changeBetween(oldV, newV *store.Version, recorded *store.Change) diffing.Change {
+	if oldV.ID == newV.ID {
+		return diffing.Change{OldDate: oldV.StatedDate, NewDate: newV.StatedDate}
+	}
+	// The new text equals one seen before the old one: only the store
+	// knows, so it is said here. For hand-picked sides the order is the
+	// user's and a flip-back means nothing.
+	flipBack := recorded != nil && newV.First.Timestamp < recorded.OldCapture.Timestamp
+	return diffing.CompareWith(oldV.Document(), newV.Document(), diffing.Options{FlipBack: flipBack})
+}
+
+// writeDiff renders the report in the chosen format.
+func writeDiff(w io.Writer, format string, opts diffing.RenderOptions, r diffing.Report) error {
+	return diffing.Render(w, format, r, opts)
+}
+
+// colorWanted decides --color: always, never, or auto, which colours only
+// a terminal and honours NO_COLOR (https://no-color.org: set and not empty)
+// and TERM=dumb.
+func colorWanted(mode string, getenv func(string) string, w io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		return getenv("NO_COLOR") == "" && getenv("TERM") != "dumb" && isTerminal(w), nil
+	}
+	return false, fmt.Errorf("--color %q: want auto, always or never", mode)
+}
+
+// isTerminal reports whether w is a character device, the condition for
+// colour under --color auto. Pipes, files and test buffers are not; /dev/null
+// is, which only colours what nobody reads. (golang.org/x/term would ask the
+// terminal itself, but it is not a dependency.)
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func orDash(s string) string {

@@ -30,6 +30,7 @@ extractor can be judged by numbers rather than by eye.
 
 Subcommands:
   extract   score text extraction on a corpus of (archived page, expected text)
+  dates     score stated-date finding against labelled pages (testdata/dates/labels.jsonl)
   changes   run the change detector over consecutive recorded versions (OTA corpus)
             pairs: the Princeton-Leuven dataset (citp) and Open Terms Archive (ota)
 
@@ -46,6 +47,8 @@ func (m *Main) runEval(ctx context.Context, args []string) error {
 		return m.runEvalExtract(ctx, args[1:])
 	case "changes":
 		return m.runEvalChanges(ctx, args[1:])
+	case "dates":
+		return m.runEvalDates(ctx, args[1:])
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(m.Stdout, evalUsage)
 		return nil
