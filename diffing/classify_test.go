@@ -114,14 +114,14 @@ func TestCompareEndToEnd(t *testing.T) {
 	want := []string{
 		"modified :date-only",
 		"modified :cosmetic",
-		"added 3 How we use information › 5.:AI or model training",
-		"modified 4 Data storage › 1.:retention",
-		"added 6 Your rights › 1.:",
-		"renumbered 6 Your rights › 2.:cosmetic",
-		"renumbered 6 Your rights › 3.:cosmetic",
-		"renumbered 6 Your rights › 4.:cosmetic",
-		"renumbered 6 Your rights › 5.:cosmetic",
-		"renumbered 6 Your rights › 6.:cosmetic",
+		"added 3 How we use information › 3.5:AI or model training",
+		"modified 4 Data storage › 4.1:retention",
+		"added 6 Your rights › 6.1:",
+		"renumbered 6 Your rights › 6.2:cosmetic",
+		"renumbered 6 Your rights › 6.3:cosmetic",
+		"renumbered 6 Your rights › 6.4:cosmetic",
+		"renumbered 6 Your rights › 6.5:cosmetic",
+		"renumbered 6 Your rights › 6.6:cosmetic",
 		"modified 9 Changes:cosmetic",
 	}
 	var got []string
@@ -139,7 +139,7 @@ func TestCompareEndToEnd(t *testing.T) {
 		t.Errorf("clauses =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	reasons := strings.Join(ch.Severity.Reasons, "\n")
-	for _, s := range []string{`retention: "30 days" → "90 days" in 4 Data storage › 1.`, "AI or model training: added in 3 How we use information › 5."} {
+	for _, s := range []string{`retention: "30 days" → "90 days" in 4 Data storage › 4.1`, "AI or model training: added in 3 How we use information › 3.5"} {
 		if !strings.Contains(reasons, s) {
 			t.Errorf("reasons lack %q:\n%s", s, reasons)
 		}

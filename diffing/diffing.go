@@ -45,9 +45,14 @@ func CompareWith(old, new *snapshot.Document, opts Options) Change {
 		ch.NewDate = new.StatedDate
 	}
 	ch.DateChanged = ch.OldDate != ch.NewDate
-	ch.TextChanged = old == nil || new == nil || snapshot.Hash(old.Markdown()) != snapshot.Hash(new.Markdown())
+	// Version identity (snapshot.Hash) ignores what no reader sees: a
+	// non-breaking space for a space, the capture a link was resolved
+	// against. Two texts that differ only there are one version, but as two
+	// texts they did change: cosmetically, which Classify reports.
+	sameVersion := old != nil && new != nil && snapshot.Hash(old.Markdown()) == snapshot.Hash(new.Markdown())
+	ch.TextChanged = !sameVersion || old.Markdown() != new.Markdown()
 	ch.Severity = Severity{Level: LevelNone, Reasons: []string{}}
-	if !ch.TextChanged {
+	if !ch.TextChanged || sameVersion {
 		// Nothing to align: the clauses are the same, and not counting
 		// them keeps the commonest comparison (no change) cheap.
 		ch.Kinds = Classify(ch, opts)
@@ -71,7 +76,7 @@ func Clauses(d *snapshot.Document) []snapshot.Clause {
 	if d == nil {
 		return nil
 	}
-	body := snapshot.Segment(d.Body)
+	body := dropPageHeading(snapshot.Segment(d.Body))
 	title := strings.TrimSpace(d.Title)
 	if title == "" {
 		return body
@@ -79,6 +84,27 @@ func Clauses(d *snapshot.Document) []snapshot.Clause {
 	out := make([]snapshot.Clause, 0, len(body)+1)
 	out = append(out, snapshot.Clause{Kind: snapshot.ClauseHeading, Level: 1, Text: title, Hash: snapshot.ClauseHash(title)})
 	return append(out, body...)
+}
+
+// dropPageHeading keeps a page's one top heading out of the paths below it:
+// a body that opens with its only level-1 heading ("# Acme Cloud Privacy
+// Policy") is the document's name again, and every path would start with it.
+// The heading itself stays a clause, so a change to it is still reported.
+func dropPageHeading(cs []snapshot.Clause) []snapshot.Clause {
+	if len(cs) == 0 || cs[0].Kind != snapshot.ClauseHeading || cs[0].Level != 1 {
+		return cs
+	}
+	for _, c := range cs[1:] {
+		if c.Kind == snapshot.ClauseHeading && c.Level == 1 {
+			return cs
+		}
+	}
+	for i := 1; i < len(cs); i++ {
+		if len(cs[i].Path) > 0 {
+			cs[i].Path = cs[i].Path[1:]
+		}
+	}
+	return cs
 }
 
 // Unified returns a unified diff (three lines of context) between two

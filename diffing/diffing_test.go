@@ -24,7 +24,7 @@ func TestCompare(t *testing.T) {
 		contains, notContain string
 	}{
 		{"identical", doc("P", base, "2021-03-03"), doc("P", base, "2021-03-03"), false, false, 0, 0, "", ""},
-		{"whitespace only", doc("P", base, ""), doc("P", strings.ReplaceAll(base, "\n\n", "\n\n\n\n")+"  \n", ""), false, false, 0, 0, "", ""},
+		{"whitespace only: cosmetic", doc("P", base, ""), doc("P", strings.ReplaceAll(base, "\n\n", "\n\n\n\n")+"  \n", ""), true, false, 0, 0, "", ""},
 		{"text and date", doc("P", base, "2021-03-03"), doc("P", strings.Replace(base, "30 days", "90 days", 1), "2022-06-14"),
 			true, true, 1, 1, "+  1. Logs are kept for 90 days.", ""},
 		{"date only", doc("P", base, "2021-03-03"), doc("P", base, "2021-04-01"), false, true, 0, 0, "", ""},
@@ -91,5 +91,34 @@ func TestUnifiedMatchesReference(t *testing.T) {
 				t.Fatalf("got\n%s\nwant\n%s", got, want)
 			}
 		})
+	}
+}
+
+// Texts that are one version (they differ only in what identity ignores)
+// still differ as texts: a cosmetic change, never "no change".
+func TestCompareInvisibleDifferences(t *testing.T) {
+	a := doc("P", "By registering you agree to the Moderation Policy.\u00a0Report abuse.", "")
+	b := doc("P", "By registering you agree to the Moderation Policy. Report abuse.", "")
+	ch := Compare(a, b)
+	if !ch.TextChanged || len(ch.Kinds) != 1 || ch.Kinds[0] != KindCosmetic || ch.Severity.Score != 0 {
+		t.Fatalf("Compare = text %v kinds %v severity %+v", ch.TextChanged, ch.Kinds, ch.Severity)
+	}
+	if ch := Compare(a, a); ch.TextChanged || len(ch.Kinds) != 0 {
+		t.Fatalf("identical texts: text %v kinds %v", ch.TextChanged, ch.Kinds)
+	}
+}
+
+// A page's one top heading names the document again; it is not part of the
+// section paths below it.
+func TestClausePathsSkipThePageHeading(t *testing.T) {
+	body := "# Acme Privacy Policy\n\n  1. **How we use information**\n    1. To run the service.\n  2. **Data storage**\n    1. Logs are kept for 30 days.\n"
+	ch := Compare(doc("Privacy | Acme", body, ""), doc("Privacy | Acme", strings.Replace(body, "30 days", "90 days", 1), ""))
+	if len(ch.Clauses) != 1 || ch.Clauses[0].Path != "2 Data storage › 2.1" {
+		t.Fatalf("clauses = %+v", ch.Clauses)
+	}
+	two := "# Part one\n\nText one.\n\n# Part two\n\nLogs are kept for 30 days.\n"
+	ch = Compare(doc("P", two, ""), doc("P", strings.Replace(two, "30 days", "90 days", 1), ""))
+	if len(ch.Clauses) != 1 || ch.Clauses[0].Path != "Part two" {
+		t.Fatalf("with two top headings the paths keep them: %+v", ch.Clauses)
 	}
 }

@@ -51,7 +51,25 @@ func (c Clause) Location() string {
 	if len(c.Path) == 0 {
 		return c.Label
 	}
-	return PathString(c.Path) + " › " + c.Label
+	return PathString(c.Path) + " › " + nestedLabel(c.Path[len(c.Path)-1], c.Label)
+}
+
+var (
+	plainNumberRe = regexp.MustCompile(`^([0-9]+)[.)]?$`)
+	sectionNumRe  = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)*)[.)]?(?:\s|$)`)
+)
+
+// nestedLabel composes a plain item number with the number of the section
+// it is nested in, as readers cite it: item "4." under "2 How we use
+// information" is 2.4. Labels that carry their own numbering (4.1, a), IV.)
+// are kept as they are.
+func nestedLabel(parent, label string) string {
+	m := plainNumberRe.FindStringSubmatch(label)
+	p := sectionNumRe.FindStringSubmatch(parent)
+	if m == nil || p == nil {
+		return label
+	}
+	return p[1] + "." + m[1]
 }
 
 // ClauseHash is the hash a clause text gets in Clause.Hash: the SHA-256 of
@@ -217,6 +235,7 @@ type heading struct {
 type openItem struct {
 	marker int    // column of the list marker
 	label  string // "" for bullets
+	title  string // the item's first line when it reads as a section title
 }
 
 type segmenter struct {
@@ -238,11 +257,29 @@ func (sg *segmenter) path(items int) []string {
 		p = append(p, h.title)
 	}
 	for _, it := range sg.lists[:items] {
-		if it.label != "" {
+		switch {
+		case it.label != "" && it.title != "":
+			p = append(p, strings.TrimRight(it.label, ".)")+" "+it.title)
+		case it.label != "":
 			p = append(p, it.label)
+		case it.title != "":
+			p = append(p, it.title)
 		}
 	}
 	return p
+}
+
+// itemTitle returns an item's first line when it reads as the title of the
+// items nested under it ("2. **How we use information**"), so paths say
+// "2 How we use information › 2.4" rather than "2. › 4.": short, and not a
+// sentence. Otherwise "".
+func itemTitle(text string) string {
+	line, _, _ := strings.Cut(text, "\n")
+	t := plainTitle(line)
+	if t == "" || len(t) > 80 || strings.ContainsAny(t[len(t)-1:], ".;:,!?") || len(strings.Fields(t)) > 10 {
+		return ""
+	}
+	return t
 }
 
 func (sg *segmenter) flush() {
@@ -297,7 +334,7 @@ func (sg *segmenter) item(ind int, marker, text string) {
 	}
 	sg.cur = &Clause{Path: sg.path(len(sg.lists)), Label: label, Kind: ClauseItem, Level: len(sg.lists) + 1}
 	sg.lines = []string{text}
-	sg.lists = append(sg.lists, openItem{marker: ind, label: label})
+	sg.lists = append(sg.lists, openItem{marker: ind, label: label, title: itemTitle(text)})
 }
 
 // text handles a line that is neither a heading, a list item nor a table

@@ -45,7 +45,7 @@ func TestSegment(t *testing.T) {
 		{"item with a hard break stays one clause", "  1. Line one  \n     line two.\n",
 			[]string{"item|1||1.|Line one⏎line two."}},
 		{"common Markdown bullets", "Intro:\n\n*   one\n*   two\n    *   nested\n*   three\n\nAfter the list.\n",
-			[]string{"paragraph|0|||Intro:", "item|1|||one", "item|1|||two", "item|2|||nested", "item|1|||three", "paragraph|0|||After the list."}},
+			[]string{"paragraph|0|||Intro:", "item|1|||one", "item|1|||two", "item|2|two||nested", "item|1|||three", "paragraph|0|||After the list."}},
 		{"paragraph after a blank inside an item", "1.  First item.\n\n    More about it.\n\n2.  Second.\n",
 			[]string{"item|1||1.|First item.", "paragraph|0|1.||More about it.", "item|1||2.|Second."}},
 		{"setext headings", "Privacy\n=======\n\nData\n----\n\nText.\n",

@@ -43,7 +43,9 @@ Exit status 0 when the pass ran, whether or not anything changed.
 	if err != nil {
 		return fmt.Errorf("wayback client: %w", err)
 	}
-	results, runErr := monitor.New(env.db, client, env.logger).Run(ctx, env.vendors)
+	mon := monitor.New(env.db, client, env.logger)
+	mon.Terms = env.cfg.Terms(diffing.DefaultTerms)
+	results, runErr := mon.Run(ctx, env.vendors)
 	if *asJSON {
 		if err := writeJSON(m.Stdout, map[string]any{"vendors": results}); err != nil {
 			return err
@@ -87,12 +89,12 @@ func printResults(w io.Writer, results []*monitor.PassResult) {
 				r.New, r.Fetched, r.Reused, r.NotVersions)
 		}
 		for _, c := range r.Changes {
-			what := "text changed"
-			if !c.TextChanged {
-				what = "no text change"
+			kinds := strings.Join(c.Kinds, ", ")
+			if kinds == "" {
+				kinds = "text changed"
 			}
-			fmt.Fprintf(w, "  CHANGED between %s and %s: %s (+%d −%d lines), last updated %s → %s\n",
-				c.OldTimestamp, c.NewTimestamp, what, c.LinesAdded, c.LinesRemoved,
+			fmt.Fprintf(w, "  CHANGED between %s and %s: %s, severity %s, %d clauses (+%d −%d lines), last updated %s → %s\n",
+				c.OldTimestamp, c.NewTimestamp, kinds, orDashLevel(c.Severity), c.Clauses, c.LinesAdded, c.LinesRemoved,
 				orNone(c.OldStatedDate), orNone(c.NewStatedDate))
 		}
 	}
@@ -137,28 +139,28 @@ func (m *Main) openConfigured(ctx context.Context, common *commonFlags, names []
 
 // openForVendor reads the config, opens the database and finds the vendor
 // that read-only commands work on.
-func (m *Main) openForVendor(ctx context.Context, common *commonFlags, name string) (*store.DB, *store.Vendor, error) {
+func (m *Main) openForVendor(ctx context.Context, common *commonFlags, name string) (*Config, *store.DB, *store.Vendor, error) {
 	if name == "" {
-		return nil, nil, errors.New("--vendor NAME is required")
+		return nil, nil, nil, errors.New("--vendor NAME is required")
 	}
 	cfg, err := ReadConfig(common.config, m.Getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	v, err := db.VendorByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		db.Close()
-		return nil, nil, fmt.Errorf("vendor %q has no data in %s yet: is the name right, and has `policywatch fetch` run?", name, cfg.Database)
+		return nil, nil, nil, fmt.Errorf("vendor %q has no data in %s yet: is the name right, and has `policywatch fetch` run?", name, cfg.Database)
 	}
 	if err != nil {
 		db.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return db, v, nil
+	return cfg, db, v, nil
 }
 
 // versionJSON is one element of `versions --json`. Scripts depend on these
@@ -184,7 +186,7 @@ text was first and last seen in the archive and the date the policy states.
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, v, err := m.openForVendor(ctx, common, *name)
+	_, db, v, err := m.openForVendor(ctx, common, *name)
 	if err != nil {
 		return err
 	}
@@ -233,7 +235,7 @@ the Wayback link, the page title, then the text.
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, v, err := m.openForVendor(ctx, common, *name)
+	_, db, v, err := m.openForVendor(ctx, common, *name)
 	if err != nil {
 		return err
 	}
@@ -309,7 +311,7 @@ HTML, and stripped of escape sequences on the terminal.
 	if *from == "" && *to != "" {
 		return errors.New("--to needs --from: name the old side too")
 	}
-	db, v, err := m.openForVendor(ctx, common, *name)
+	cfg, db, v, err := m.openForVendor(ctx, common, *name)
 	if err != nil {
 		return err
 	}
@@ -344,7 +346,7 @@ HTML, and stripped of escape sequences on the terminal.
 			return err
 		}
 	}
-	return writeDiff(m.Stdout, *format, opts, diffReport(v, oldV, newV, recorded))
+	return writeDiff(m.Stdout, *format, opts, diffReport(v, oldV, newV, recorded, cfg.Terms(diffing.DefaultTerms)))
 }
 
 // recordedChange returns the archive change that took the text from oldV to
@@ -373,7 +375,7 @@ func recordedChange(ctx context.Context, db *store.DB, v *store.Vendor, oldV, ne
 
 // diffReport builds the Report of a comparison: the two versions named by
 // their first captures and, for a recorded change, its window.
-func diffReport(v *store.Vendor, oldV, newV *store.Version, recorded *store.Change) diffing.Report {
+func diffReport(v *store.Vendor, oldV, newV *store.Version, recorded *store.Change, terms []diffing.Term) diffing.Report {
 	side := func(ver *store.Version) diffing.Side {
 		return diffing.Side{Timestamp: ver.First.Timestamp, WaybackURL: ver.First.WaybackURL(), StatedDate: ver.StatedDate}
 	}
@@ -384,24 +386,29 @@ func diffReport(v *store.Vendor, oldV, newV *store.Version, recorded *store.Chan
 			FirstNew: diffing.CaptureRef{Timestamp: recorded.NewCapture.Timestamp, WaybackURL: recorded.NewCapture.WaybackURL()},
 		}
 	}
-	r.Change = changeBetween(oldV, newV, recorded)
+	r.Change = changeBetween(oldV, newV, recorded, terms)
 	return r
 }
 
-// changeBetween is the seam for where a change's analysis comes from. For
-// now it is computed afresh from the two texts, so that every diff shows the
-// current analysis; when the store keeps the analysis of a recorded change
-// (kinds, clauses, severity as alerted), return that for recorded != nil, so
-// that the diff says what the alert said.
-func changeBetween(oldV, newV *store.Version, recorded *store.Change) diffing.Change {
+// changeBetween returns the analysis of the change from oldV to newV. A
+// recorded change between exactly these versions brings the analysis made
+// when it was detected (kinds such as flip-back, severity as alerted), so the
+// diff says what the alert said; only its line diff is recomputed. Other
+// pairs are compared afresh with the configured key terms.
+func changeBetween(oldV, newV *store.Version, recorded *store.Change, terms []diffing.Term) diffing.Change {
 	if oldV.ID == newV.ID {
 		return diffing.Change{OldDate: oldV.StatedDate, NewDate: newV.StatedDate}
+	}
+	if recorded != nil && recorded.Report != nil && recorded.FromVersionID == oldV.ID && recorded.ToVersionID == newV.ID {
+		c := *recorded.Report
+		c.Unified = diffing.Unified("old", "new", oldV.Document(), newV.Document())
+		return c
 	}
 	// The new text equals one seen before the old one: only the store
 	// knows, so it is said here. For hand-picked sides the order is the
 	// user's and a flip-back means nothing.
 	flipBack := recorded != nil && newV.First.Timestamp < recorded.OldCapture.Timestamp
-	return diffing.CompareWith(oldV.Document(), newV.Document(), diffing.Options{FlipBack: flipBack})
+	return diffing.CompareWith(oldV.Document(), newV.Document(), diffing.Options{FlipBack: flipBack, Terms: terms})
 }
 
 // writeDiff renders the report in the chosen format.

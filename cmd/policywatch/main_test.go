@@ -317,7 +317,8 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"Globex Analytics (http://www.globex.example/privacy.html)\n  baseline recorded",
 		"Initech (https://initech.example/privacy)\n  2 new captures: 1 fetched, 0 reused by digest, 2 not a policy text",
-		"CHANGED between 20220105093000 and 20220701120505: text changed",
+		"CHANGED between 20220105093000 and 20220701120505: dated, severity high",
+		"retention: \"30 days\" → \"90 days\" in 4 Data storage › 4.1",
 		"stated date: 2021-03-03 → 2022-06-14",
 	} {
 		if !strings.Contains(out.String(), want) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/monitor"
 	"github.com/policywatch/policywatch/store"
 )
@@ -32,6 +33,7 @@ changed since its texts were made.
 	}
 	defer env.db.Close()
 	mon := monitor.New(env.db, nil, env.logger)
+	mon.Terms = env.cfg.Terms(diffing.DefaultTerms)
 	var reports []*monitor.ReextractReport
 	var errs []error
 	for _, v := range env.vendors {
