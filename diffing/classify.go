@@ -78,6 +78,7 @@ var (
 	autoLinkRe   = regexp.MustCompile(`<((?:https?|ftp|mailto):[^>\s]*)>`)
 	trackingRe   = regexp.MustCompile(`(?i)([?&])(?:utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|mc_cid|mc_eid|_hsenc|_hsmi|_ga|_gl|ref_src|trk|spm)=[^&#\s)>\]]*&?`)
 	emptyQueryRe = regexp.MustCompile(`[?&]([#\s)>\]]|$)`)
+	urlQueryRe   = regexp.MustCompile(`(https?://[^\s?#)>\]]*)[?#][^\s)>\]]*`)
 )
 
 // cosmeticKey is the text with everything CosmeticOnly ignores removed.
@@ -102,6 +103,10 @@ func cosmeticKey(s string) string {
 		s = emptyQueryRe.ReplaceAllString(s, "$1")
 	}
 	if strings.Contains(s, "://") {
+		// A visible URL whose query string or fragment changed still
+		// names the same page ("…/dpf?tabset-35584=2"): UI state, session
+		// and tracking parameters are not the text.
+		s = urlQueryRe.ReplaceAllString(s, "$1")
 		s = snapshot.Normalize(s) // scheme, www. and archive prefixes of URLs
 	}
 	var b strings.Builder

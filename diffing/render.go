@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -265,6 +266,10 @@ func newView(r Report, opts RenderOptions) view {
 		// not split): the line diff is still the truth.
 		v.Note = "No clause-level analysis is available for this change; the line diff follows."
 		v.Unified = clean(c.Unified)
+	case len(c.Clauses) == 0 && slices.Contains(c.Kinds, KindCosmetic):
+		// One version to policywatch (snapshot.Hash): the texts differ only
+		// in what no reader sees.
+		v.Note = "Only invisible characters changed (spaces for non-breaking spaces, or how a link is written); the text reads the same."
 	case len(c.Clauses) == 0:
 		v.Note = "The text changed, but no details are available."
 	case len(v.Groups) == 0 && v.Hidden == 0:
@@ -605,7 +610,11 @@ func (t *textWriter) line(format string, args ...any) {
 
 func renderText(w io.Writer, v view, color bool) error {
 	t := &textWriter{color: color}
-	t.line("%s — %s", t.paint(sgrBold, v.Vendor), v.URL)
+	if v.URL == "" {
+		t.line("%s", t.paint(sgrBold, v.Vendor))
+	} else {
+		t.line("%s — %s", t.paint(sgrBold, v.Vendor), v.URL)
+	}
 	for _, k := range v.Kinds {
 		if k.Note != "" {
 			t.line("%s: %s", t.paint(kindSGR[k.Kind], k.Label), k.Note)
@@ -829,13 +838,16 @@ func renderMarkdown(w io.Writer, v view) error {
 	}
 	line("# %s: policy change", mdEscape(v.Vendor))
 	line("")
-	if safeURL(v.URL) {
+	switch {
+	case v.URL == "":
+	case safeURL(v.URL):
 		line("<%s>", v.URL)
-	} else {
+		line("")
+	default:
 		// Never at the start of a line: "1. x" or "- x" would open a list.
 		line("Policy URL (not a web link): %s", mdEscape(v.URL))
+		line("")
 	}
-	line("")
 	for i, k := range v.Kinds {
 		end := "  " // a hard line break between kinds
 		if i == len(v.Kinds)-1 {

@@ -75,7 +75,7 @@ var DefaultTerms = []Term{
 		"biométrique*", "reconnaissance faciale", "empreinte*",
 		"biometrisch*", "gesichtserkennung", "fingerabdr*",
 		"biométric*", "reconocimiento facial", "huella*"}},
-	{Topic: "location", Weight: 3, Phrases: []string{
+	{Topic: "location", Weight: 5, Phrases: []string{
 		"location", "locations", "geolocation", "geo-location", "gps", "precise location", "whereabouts",
 		"géolocalisation", "localisation",
 		"standort*", "ortung*", "geolokalisierung",
@@ -203,12 +203,11 @@ func (m *termMatcher) topics(text string) []int {
 // Cosmetic, renumbered and date-only clause changes score nothing. An added
 // or removed clause scores the full weight of every topic its text touches.
 // A modified clause scores the full weight of the topics its changed words
-// touch, and the topics of the clause as a whole at half weight (rounded
-// up), since a change inside a retention clause is probably about retention
-// even when the changed words are not; when the changed words include a
-// number (a period, an age, an amount) the clause's topics count in full,
-// because the number is what the clause is about. A moved clause scores
-// its topics at half weight. Reasons give one sentence per scoring clause,
+// touch (link targets and URLs aside), and the topics of the clause as a
+// whole in full only when the changed words hold a number (a period, an
+// age, an amount) or a negation or modal ("not", "may", "never"): those are
+// what such a clause turns on, while a rewording inside a retention clause
+// is not a retention change. A moved clause scores its topics at half weight. Reasons give one sentence per scoring clause,
 // heaviest first, e.g. `retention: "30 days" → "90 days" in 4 Data storage › 4.1`.
 func Assess(changes []ClauseChange, terms []Term) Severity {
 	if terms == nil {
@@ -244,18 +243,20 @@ func Assess(changes []ClauseChange, terms []Term) Severity {
 			}
 		case OpModified:
 			removed, added := changedText(c.Words)
-			number := strings.ContainsFunc(removed+added, unicode.IsDigit)
+			removed, added = visibleWords(removed), visibleWords(added)
 			for _, i := range append(m.topics(removed), m.topics(added)...) {
 				weight[i] = terms[i].Weight
 			}
-			for _, i := range append(m.topics(c.Old), m.topics(c.New)...) {
-				if _, ok := weight[i]; ok {
-					continue
-				}
-				if number {
-					weight[i] = terms[i].Weight
-				} else {
-					weight[i] = half(terms[i].Weight)
+			// The clause's own topics count when the changed words are what
+			// such a clause turns on: a number (a period, an age) or a
+			// negation or modal ("do not sell" → "sell", "may" → "will").
+			// A spelling or wording change inside a retention clause is
+			// not a retention change.
+			if pivotal(removed + " " + added) {
+				for _, i := range append(m.topics(c.Old), m.topics(c.New)...) {
+					if _, ok := weight[i]; !ok {
+						weight[i] = terms[i].Weight
+					}
 				}
 			}
 			hunkRemoved, hunkAdded = pickHunk(c.Words, m)
@@ -292,6 +293,48 @@ func Assess(changes []ClauseChange, terms []Term) Severity {
 }
 
 func half(w int) int { return (w + 1) / 2 }
+
+// pivotWords change what a clause commits to when added or removed.
+var pivotWords = map[string]bool{
+	"not": true, "no": true, "never": true, "may": true, "will": true, "must": true, "shall": true, "only": true,
+	"without": true, "unless": true, "except": true, "cannot": true, "can't": true, "don't": true, "won't": true,
+	"ne": true, "pas": true, "jamais": true, "aucun": true, "aucune": true, "peut": true, "pouvons": true, "devons": true,
+	"nicht": true, "kein": true, "keine": true, "niemals": true, "nie": true, "kann": true, "können": true, "müssen": true, "nur": true,
+	"nunca": true, "puede": true, "podemos": true, "debe": true, "solo": true, "sólo": true,
+}
+
+// pivotal reports whether changed words hold a digit or a pivot word.
+func pivotal(changed string) bool {
+	if strings.ContainsFunc(changed, unicode.IsDigit) {
+		return true
+	}
+	for _, w := range strings.Fields(strings.ToLower(changed)) {
+		if pivotWords[strings.Trim(w, ".,;:!?()\"'*_“”’")] {
+			return true
+		}
+	}
+	return false
+}
+
+// visibleWords drops what a reader does not read as words from changed
+// words: link targets and URLs, which word diffs split into pieces
+// ("](https://…", "-dpf?tabset-35584=2", "/s/article/"). A piece with a
+// slash, query or fragment character is part of an address, not of a
+// sentence (the rare "and/or" is a price worth paying).
+func visibleWords(s string) string {
+	if !strings.ContainsAny(s, "(:/?=#%&") {
+		return s
+	}
+	f := strings.Fields(s)
+	out := f[:0]
+	for _, w := range f {
+		if strings.ContainsAny(w, "/?=#%&") || strings.HasPrefix(w, "](") || strings.HasPrefix(w, "www.") {
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
+}
 
 // describe is the part of a reason after the topics.
 func describe(c *ClauseChange, removed, added string) string {
@@ -361,7 +404,10 @@ func pickHunk(ops []WordOp, m *termMatcher) (removed, added string) {
 				}
 			}
 		}
-		hunks = append(hunks, h)
+		h.rem, h.add = visibleWords(h.rem), visibleWords(h.add)
+		if h.rem != "" || h.add != "" {
+			hunks = append(hunks, h)
+		}
 		i--
 	}
 	if len(hunks) == 0 {

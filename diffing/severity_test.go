@@ -32,7 +32,7 @@ func TestAssess(t *testing.T) {
 			{Op: OpRenumbered, Cosmetic: true, Old: "Children under 13.", New: "Children under 13."}},
 			nil, 0, LevelNone, "", ""},
 		{"French and German phrases", []ClauseChange{{Op: OpAdded, New: "Nous pouvons vendre vos données."}, {Op: OpAdded, New: "Wir verarbeiten Standortdaten von Kindern."}},
-			nil, 5 + 3 + 4, LevelHigh, "sale or sharing of data", "added: "},
+			nil, 5 + 5 + 4, LevelHigh, "sale or sharing of data", "added: "},
 		{"custom terms", []ClauseChange{{Op: OpAdded, Path: "9", New: "We use cookies."}},
 			[]Term{{Topic: "cookies", Phrases: []string{"cookie*"}, Weight: 2}}, 2, LevelLow, "cookies", "cookies: added in 9"},
 		{"no partial words", []ClauseChange{{Op: OpAdded, New: "We aim to maintain the air quality."}}, nil, 0, LevelNone, "", ""},
@@ -58,5 +58,34 @@ func TestSeverityLevel(t *testing.T) {
 		if got := SeverityLevel(score); got != want {
 			t.Errorf("SeverityLevel(%d) = %s, want %s", score, got, want)
 		}
+	}
+}
+
+// What the 20-report reading found misleading (docs/changes.md): a
+// rewording inside a clause is not a change of the clause's topic, a
+// negation is, and link targets are neither words nor reasons.
+func TestAssessReadingFixes(t *testing.T) {
+	tests := []struct {
+		name     string
+		old, new string
+		level    string
+		reason   string // "" means no reason
+	}{
+		{"spelling inside a sharing clause", "We never share behaviours with partners.", "We never share behaviors with partners.", LevelNone, ""},
+		{"negation dropped", "We do not sell your personal data.", "We sell your personal data.", LevelMedium, `sale or sharing of data: removed "do not" in 3 Sharing`},
+		{"number in a retention clause", "Logs are kept for 30 days.", "Logs are kept for 90 days.", LevelLow, `retention: "30 days" → "90 days" in 3 Sharing`},
+		{"link target only", "See [our partners](https://x.example/a).", "See [our partners](https://x.example/b).", LevelNone, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := Compare(doc("P", "## 3 Sharing\n\n"+tt.old+"\n", ""), doc("P", "## 3 Sharing\n\n"+tt.new+"\n", ""))
+			sev := ch.Severity
+			if sev.Level != tt.level {
+				t.Fatalf("level %s (score %d, reasons %q), want %s", sev.Level, sev.Score, sev.Reasons, tt.level)
+			}
+			if tt.reason == "" && len(sev.Reasons) > 0 || tt.reason != "" && (len(sev.Reasons) == 0 || sev.Reasons[0] != tt.reason) {
+				t.Fatalf("reasons %q, want %q", sev.Reasons, tt.reason)
+			}
+		})
 	}
 }

@@ -200,10 +200,17 @@ func FindStatedDates(text string) (current, phrase string, history []string) {
 	return findStatedDates(text, dateHint{})
 }
 
+var typoSpaces = strings.NewReplacer("\u00a0", " ", "\u202f", " ", "\u2009", " ", "\u2007", " ")
+
 // findStatedDates chooses among the candidates: dates marked as history
 // never become current; among the rest the highest phrase kind wins, then a
 // phrase near the top or bottom of the text, then the first one.
 func findStatedDates(text string, hint dateHint) (current, phrase string, history []string) {
+	// Typesetting spaces ("2&nbsp;mars&nbsp;2026", a thin space before a
+	// French colon) are spaces to a reader, and must be to the phrases.
+	if strings.ContainsAny(text, "\u00a0\u202f\u2009\u2007") {
+		text = typoSpaces.Replace(text)
+	}
 	cands := statedCandidates(text, hint)
 	best := -1
 	for i, c := range cands {

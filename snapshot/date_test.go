@@ -297,3 +297,15 @@ func deref(s *string) string {
 	}
 	return fmt.Sprint(*s)
 }
+
+// Dates typeset with non-breaking or thin spaces, as French pages write them.
+func TestFindStatedDateTypographicSpaces(t *testing.T) {
+	for _, text := range []string{
+		"Cette politique de confidentialité a été mise à jour pour la dernière fois le 2\u00a0mars\u00a02026.",
+		"Dernière mise à jour\u202f: 2\u2009mars 2026",
+	} {
+		if got, phrase := FindStatedDate(text); got != "2026-03-02" {
+			t.Errorf("FindStatedDate(%q) = %q (%q), want 2026-03-02", text, got, phrase)
+		}
+	}
+}

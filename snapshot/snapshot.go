@@ -157,4 +157,4 @@ func Hash(markdown string) string {
 // rendering, normalisation or the date finder): stored versions made by an
 // older extractor are then re-extracted before new captures are compared
 // with them, so that policywatch never reports its own change as the vendor's.
-const ExtractorVersion = "2026.11.2"
+const ExtractorVersion = "2026.11.3"

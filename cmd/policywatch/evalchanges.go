@@ -258,26 +258,22 @@ func countList(m map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// writeChangeReports writes each pair's change as Markdown, for reading.
+// writeChangeReports writes each pair's change as the Markdown report a user
+// would read (diffing.RenderMarkdown), for reading a sample by hand.
 func writeChangeReports(dir string, rows []*changeRow) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	for _, r := range rows {
-		var b strings.Builder
-		fmt.Fprintf(&b, "# %s\n\nprevious: %s (%s) → this: %s\n\nkinds: %s · severity: %s (%d) · stated date %s → %s\n\n",
-			r.ID, r.PrevID, r.oldTS, r.newTS, strings.Join(r.Kinds, ", "), orDashLevel(r.Severity), r.Score, orDash(r.OldDate), orDash(r.NewDate))
-		for _, reason := range r.change.Severity.Reasons {
-			fmt.Fprintf(&b, "- %s\n", reason)
+		rep := diffing.Report{
+			Vendor: r.ID,
+			Old:    diffing.Side{Timestamp: r.oldTS, StatedDate: r.OldDate},
+			New:    diffing.Side{Timestamp: r.newTS, StatedDate: r.NewDate},
+			Change: r.change,
 		}
-		for _, c := range r.change.Clauses {
-			fmt.Fprintf(&b, "\n## %s %s %s\n", c.Op, c.Path, c.Label)
-			if c.Old != "" {
-				fmt.Fprintf(&b, "\nold: %s\n", c.Old)
-			}
-			if c.New != "" {
-				fmt.Fprintf(&b, "\nnew: %s\n", c.New)
-			}
+		var b strings.Builder
+		if err := diffing.RenderMarkdown(&b, rep); err != nil {
+			return fmt.Errorf("report %s: %w", r.ID, err)
 		}
 		name := strings.ReplaceAll(r.ID, "/", "__") + ".md"
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
