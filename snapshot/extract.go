@@ -72,7 +72,11 @@ func ExtractWith(raw []byte, src Source, opts Options) (*Document, error) {
 			doc.StatedDate, doc.StatedDateText, doc.DateHistory = d, p, h
 		}
 	}
-	doc.Quality = judge(doc, pageText)
+	if q, ok := wallOrParked(raw, src.ContentType, pageText); ok {
+		doc.Quality = q
+	} else {
+		doc.Quality = judge(doc, pageText)
+	}
 	if len(notes) > 0 {
 		if doc.Quality.Reason != "" {
 			notes = append([]string{doc.Quality.Reason}, notes...)

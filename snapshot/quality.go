@@ -125,8 +125,9 @@ func markupVerdict(raw []byte) (Quality, bool) {
 }
 
 // unsupportedContent reports captures that are not worth parsing: content
-// that is not text (images, archives, binary), and pages whose markup alone
-// shows they are a bot wall or a parked domain. A PDF is not among them: Decode
+// that is not text (images, archives, binary). Bot walls and parking pages,
+// which only their markup gives away, are recognised after extraction
+// (wallOrParked). A PDF is not among them: Decode
 // extracts its text (see pdf.go); only a capture typed application/pdf whose
 // bytes are no PDF is refused here.
 func unsupportedContent(raw []byte, contentType string) (Quality, bool) {
@@ -149,10 +150,20 @@ func unsupportedContent(raw []byte, contentType string) (Quality, bool) {
 	if !utf16 && bytes.IndexByte(head(raw, 8192), 0) >= 0 {
 		return Quality{VerdictUnsupported, "binary data (NUL bytes)"}, true
 	}
-	if !utf16 {
-		return markupVerdict(raw)
-	}
 	return Quality{}, false
+}
+
+// wallOrParked runs markupVerdict for a page whose extracted text is too
+// short to judge it by. Only such pages can be bot walls or parking pages,
+// so the scan of the raw markup is paid by them alone, not by every policy.
+func wallOrParked(raw []byte, contentType, pageText string) (Quality, bool) {
+	if utf8.RuneCountInString(pageText) > minPolicyChars*2 {
+		return Quality{}, false
+	}
+	if bytes.HasPrefix(raw, utf16LEBOM) || bytes.HasPrefix(raw, utf16BEBOM) || strings.Contains(strings.ToLower(contentType), "utf-16") {
+		return Quality{}, false
+	}
+	return markupVerdict(raw)
 }
 
 func head(b []byte, n int) []byte {
