@@ -9,14 +9,12 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	dps "github.com/markusmobius/go-dateparser"
 )
 
 // Stated dates are found in three steps. First a phrase that says the text
 // dates itself ("last updated", "Stand:", "en vigueur le"), found by our own
 // matcher; then, after only filler words, a span shaped like a full calendar
-// date, cut out by a cheap regular expression; then go-dateparser reads that
+// date, cut out by a cheap regular expression; then parseSpan reads that
 // short span in the page's language. Requiring phrase and shape keeps "©
 // 2019", "founded in 2010" and dates in ordinary sentences out, and keeps the
 // comparatively slow parser off whole texts. A missing date costs less than a
@@ -108,7 +106,7 @@ var (
 	// on" must not.
 	statedGapRe = regexp.MustCompile(`(?i)^(?:[^\d:.;!?\n]{1,70}:|(?:[\p{L}'’]+\s+){1,7}(?:on|le|am|el|em|il|op)\s)`)
 
-	// dateShapeRe cuts the date out after the filler: the span go-dateparser
+	// dateShapeRe cuts the date out after the filler: the span parseSpan
 	// reads. Month names are any word here; the parser knows them.
 	monthWord   = `\p{L}{3,10}\.?`
 	dateShapeRe = regexp.MustCompile(`(?i)^(?:` +
@@ -483,15 +481,10 @@ func slashDate(text string, k int) (a, b int, ok bool) {
 	return atoi(text[k-s : k]), atoi(rest[:nb]), true
 }
 
-// parseCfgs holds one go-dateparser configuration per language and order;
-// configurations are read-only once made, so the pipeline's workers share
-// them.
-var parseCfgs sync.Map // string → *dps.Configuration
-
-// parseDate reads one cut-out date span with go-dateparser in the page's
-// language (English as the fallback, for "Last update: 16 February 2024" on
-// a page with French quotations) and returns YYYY-MM-DD, or "" unless the
-// span names a full, valid calendar date.
+// parseDate reads one cut-out date span in the page's day/month order and
+// returns YYYY-MM-DD, or "" unless the span names a full, valid calendar
+// date. Month names are recognised in all seven languages whatever the
+// page's language (a French page may say "Last update: 16 February 2024").
 func parseDate(span, lang, order string) string {
 	key := lang + "/" + order
 	ck := key + "/" + span
@@ -503,10 +496,8 @@ func parseDate(span, lang, order string) string {
 	return d
 }
 
-// parsedSpans remembers what go-dateparser made of recent spans: the
-// captures of one policy repeat the same "Last updated" line hundreds of
-// times, and a parse costs about 100 µs, the same as the rest of the date
-// finding of a page.
+// parsedSpans remembers what recent spans parsed to: the captures of one
+// policy repeat the same "Last updated" line hundreds of times.
 var parsedSpans = spanCache{m: map[string]string{}}
 
 // spanCacheSize bounds the cache; it is emptied when full, which is cheap
@@ -535,27 +526,108 @@ func (c *spanCache) put(k, d string) {
 }
 
 func parseDateUncached(span, lang, order, key string) string {
-	v, ok := parseCfgs.Load(key)
-	if !ok {
-		cfg := &dps.Configuration{
-			Languages:     []string{lang},
-			StrictParsing: true, // day, month and year, or nothing
-			CurrentTime:   time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+	return parseSpan(strings.TrimRight(span, "."), lang, order)
+}
+
+// Why no date-parsing library: go-dateparser (the first choice, for its
+// locale data) builds all of its ~200 locales at program start, which kept
+// 30 MB of heap alive in every policywatch process and pushed a corpus run
+// over its 100 MB budget. The spans reaching this parser are already cut to
+// five shapes by dateShapeRe, so what is left to parse is a table of month
+// names and the day/month order, which is below.
+
+// spanTokenRe splits a date span into words and numbers.
+var spanTokenRe = regexp.MustCompile(`\p{L}+|\d+`)
+
+// monthNames maps month names and their usual abbreviations, lower-cased,
+// in English, French, German, Spanish, Italian, Portuguese and Dutch, to
+// the month. Where two languages share a spelling they mean the same month.
+var monthNames = func() map[string]time.Month {
+	m := map[string]time.Month{}
+	for month, names := range [12]string{
+		"january jan janvier janv januar jänner jaenner enero ene gennaio gen janeiro januari",
+		"february feb février fevrier févr fevr februar febrero febbraio fevereiro fev februari",
+		"march mar mars märz maerz marz mär marzo março marco maart mrt",
+		"april apr avril avr abril abr aprile",
+		"may mai mayo maggio mag maio mei",
+		"june jun juin juni junio giugno giu junho",
+		"july jul juillet juil juli julio luglio lug julho",
+		"august aug août aout agosto ago augustus",
+		"september sep sept septembre septiembre setiembre settembre set setembro",
+		"october oct octobre oktober okt octubre ottobre ott outubro out",
+		"november nov novembre noviembre novembro",
+		"december dec décembre decembre déc dezember dez diciembre dic dicembre dezembro",
+	} {
+		for _, n := range strings.Fields(names) {
+			m[n] = time.Month(month + 1)
 		}
-		if lang != "en" {
-			cfg.Languages = append(cfg.Languages, "en")
-		}
-		if order != "" {
-			o := order
-			cfg.DateOrder = func(string) string { return o }
-		}
-		v, _ = parseCfgs.LoadOrStore(key, cfg)
 	}
-	d, err := dps.Parse(v.(*dps.Configuration), strings.TrimRight(span, "."))
-	if err != nil || d.IsZero() {
+	return m
+}()
+
+// spanFillers are the words a date span may hold besides its month:
+// ordinal suffixes and "of" in the seven languages.
+var spanFillers = map[string]bool{"st": true, "nd": true, "rd": true, "th": true, "er": true, "de": true, "del": true, "of": true, "the": true}
+
+// parseSpan reads "25 May 2018", "May 25th, 2018", "25. Mai 2018",
+// "2 de marzo de 2026", "2018-05-25", "05/25/2018" (in order, "MDY" or
+// "DMY"; without one English is month first and the others day first) and
+// "25.05.2018". A day, a month and a four-digit year, or nothing.
+func parseSpan(span, lang, order string) string {
+	var nums []string
+	var month time.Month
+	for _, t := range spanTokenRe.FindAllString(strings.ToLower(span), -1) {
+		switch {
+		case t[0] >= '0' && t[0] <= '9':
+			nums = append(nums, t)
+		case monthNames[t] != 0 && month == 0:
+			month = monthNames[t]
+		case spanFillers[t]:
+		default:
+			return "" // an unknown word: not a date we can vouch for
+		}
+	}
+	var y, m, d int
+	switch {
+	case month != 0 && len(nums) == 2:
+		a, b := nums[0], nums[1]
+		if len(a) == 4 {
+			a, b = b, a
+		}
+		if len(b) != 4 || len(a) > 2 {
+			return ""
+		}
+		y, m, d = atoi(b), int(month), atoi(a)
+	case month == 0 && len(nums) == 3 && len(nums[0]) == 4:
+		y, m, d = atoi(nums[0]), atoi(nums[1]), atoi(nums[2])
+	case month == 0 && len(nums) == 3 && len(nums[2]) == 4 && len(nums[0]) <= 2 && len(nums[1]) <= 2:
+		a, b := atoi(nums[0]), atoi(nums[1])
+		switch {
+		case a > 12 && b <= 12: // only one reading: 31-01-2018
+			order = "DMY"
+		case b > 12 && a <= 12:
+			order = "MDY"
+		case order == "":
+			order = "DMY"
+			if lang == "en" {
+				order = "MDY"
+			}
+		}
+		y, m, d = atoi(nums[2]), a, b
+		if order == "DMY" {
+			m, d = b, a
+		}
+	default:
 		return ""
 	}
-	return d.Time.Format("2006-01-02")
+	if y < 1990 || y > 2100 || m < 1 || m > 12 || d < 1 {
+		return ""
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return "" // 31 February
+	}
+	return t.Format("2006-01-02")
 }
 
 // languageWords are frequent short words that tell the seven languages of
