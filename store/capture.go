@@ -149,6 +149,10 @@ type RecordInput struct {
 	// Change is the comparison of the previous version with Document. It is
 	// required when the text differs from PrevVersionID's.
 	Change *diffing.Change
+
+	// Alerts are written to the outbox with the change, in the same
+	// transaction, when a change is recorded; ignored otherwise.
+	Alerts []Alert
 }
 
 // RecordResult says what RecordCapture wrote.
@@ -157,7 +161,8 @@ type RecordResult struct {
 	Version    *Version // nil when the capture did not become a version
 	NewVersion bool     // the text had not been seen for this vendor before
 	Change     *Change  // non-nil when the text differs from the previous version
-	Duplicate  bool     // the capture had been recorded before; nothing was written
+	Alerts     []*OutboxItem
+	Duplicate  bool // the capture had been recorded before; nothing was written
 }
 
 // RecordCapture writes a capture with its body, version and change in one
@@ -248,6 +253,13 @@ func (db *DB) RecordCapture(ctx context.Context, in RecordInput) (*RecordResult,
 				return nil, fmt.Errorf("%s: %w", op, err)
 			}
 			res.Change = ch
+			for _, a := range in.Alerts {
+				item, err := db.insertAlert(ctx, tx, ch.ID, a)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", op, err)
+				}
+				res.Alerts = append(res.Alerts, item)
+			}
 		}
 		if res.Version, err = versionByID(ctx, tx, version.ID); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)

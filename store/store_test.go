@@ -70,8 +70,8 @@ func TestOpenMigratesOnceAndReopens(t *testing.T) {
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
-		if n := count(t, db, "migrations"); n != 1 {
-			t.Fatalf("open %d: %d migrations recorded, want 1", i, n)
+		if n := count(t, db, "migrations"); n != 2 {
+			t.Fatalf("open %d: %d migrations recorded, want 2", i, n)
 		}
 		var mode string
 		if err := db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
