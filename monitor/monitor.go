@@ -64,6 +64,11 @@ type Monitor struct {
 	// Terms are the key terms that make a change severe; nil means
 	// diffing.DefaultTerms.
 	Terms []diffing.Term
+
+	// Route names the alert channels a vendor's change goes to (none when
+	// nil). Their alerts are written to the outbox with the change, in one
+	// transaction, so a recorded change always gets its alerts.
+	Route func(vendor string, ch diffing.Change) []string
 }
 
 // New returns a Monitor.
@@ -87,6 +92,7 @@ type PassResult struct {
 	Reused          int              `json:"bodies_reused"`
 	NotVersions     int              `json:"captures_not_versions"`
 	NewVersions     int              `json:"versions_new"`
+	Alerts          int              `json:"alerts_queued"`
 	Changes         []ChangeSummary  `json:"changes"`
 	LatestTimestamp string           `json:"latest_timestamp,omitempty"`
 	Error           string           `json:"error,omitempty"`
@@ -335,7 +341,7 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		return p.db.RecordCapture(ctx, in)
 	}
 
-	prev, _, err := p.db.VersionBefore(ctx, p.vendor.ID, c.Timestamp)
+	prev, prevCap, err := p.db.VersionBefore(ctx, p.vendor.ID, c.Timestamp)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
@@ -348,6 +354,9 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 			}
 			ch := diffing.CompareWith(prev.Document(), doc, diffing.Options{Terms: p.Terms, FlipBack: seen})
 			in.Change = &ch
+			if in.Alerts, err = p.alerts(prev, prevCap, &rec, doc, ch); err != nil {
+				return nil, err
+			}
 		}
 	}
 	out, err := p.db.RecordCapture(ctx, in)
@@ -358,12 +367,47 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		p.res.NewVersions++
 	}
 	if out.Change != nil {
+		p.res.Alerts += len(out.Alerts)
 		s := summarise(out.Change)
 		p.res.Changes = append(p.res.Changes, s)
 		p.logger.Info("policy changed", "old_timestamp", s.OldTimestamp, "new_timestamp", s.NewTimestamp,
 			"kinds", strings.Join(out.Change.Kinds, ","), "severity", out.Change.SeverityLevel,
 			"old_last_updated", out.Change.OldStatedDate, "new_last_updated", out.Change.NewStatedDate,
 			"lines_added", s.LinesAdded, "lines_removed", s.LinesRemoved)
+	}
+	return out, nil
+}
+
+// alerts builds the outbox rows for a change: one per routed channel, each
+// carrying the report as it stands at detection (later re-extractions do
+// not rewrite what was alerted).
+func (p *pass) alerts(prev *store.Version, prevCap, cur *store.Capture, doc *snapshot.Document, ch diffing.Change) ([]store.Alert, error) {
+	if p.Route == nil {
+		return nil, nil
+	}
+	channels := p.Route(p.cfg.Name, ch)
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	rep := diffing.Report{
+		SchemaVersion: diffing.ReportSchemaVersion,
+		Vendor:        p.cfg.Name,
+		URL:           p.cfg.URL,
+		Old:           diffing.Side{Timestamp: prev.First.Timestamp, WaybackURL: prev.First.WaybackURL(), StatedDate: prev.StatedDate},
+		New:           diffing.Side{Timestamp: cur.Timestamp, WaybackURL: cur.WaybackURL(), StatedDate: doc.StatedDate},
+		Window: &diffing.Window{
+			LastOld:  diffing.CaptureRef{Timestamp: prevCap.Timestamp, WaybackURL: prevCap.WaybackURL()},
+			FirstNew: diffing.CaptureRef{Timestamp: cur.Timestamp, WaybackURL: cur.WaybackURL()},
+		},
+		Change: ch,
+	}
+	payload, err := json.Marshal(rep)
+	if err != nil {
+		return nil, fmt.Errorf("alert payload: %w", err)
+	}
+	out := make([]store.Alert, 0, len(channels))
+	for _, c := range channels {
+		out = append(out, store.Alert{Channel: c, Payload: payload})
 	}
 	return out, nil
 }

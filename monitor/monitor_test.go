@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/crawler/waybacktest"
+	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/store"
 )
 
@@ -263,4 +265,36 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// A change is written with one alert per routed channel, carrying the report
+// with both versions' Wayback links and the window; a capture without a
+// change, and a vendor routed nowhere, write none.
+func TestAlertsWrittenWithTheChange(t *testing.T) {
+	f := newFixture(t)
+	f.mon.Route = func(vendor string, ch diffing.Change) []string {
+		if vendor != "Example" || !ch.TextChanged {
+			return nil
+		}
+		return []string{"webhook:0", "email"}
+	}
+	f.archive.Add(capture("20200101000000", page("January 1, 2020", "Logs are kept for 30 days.")))
+	f.pass(t)
+	f.archive.Add(capture("20200201000000", page("February 1, 2020", "Logs are kept for 90 days.")))
+	if res := f.pass(t); res.Alerts != 2 || len(res.Changes) != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+	items, err := f.db.DueAlerts(t.Context(), time.Now().Add(time.Hour), 10)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("outbox = %v, %v", items, err)
+	}
+	var rep diffing.Report
+	if err := json.Unmarshal(items[0].Payload, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Vendor != "Example" || rep.Window == nil || rep.Window.LastOld.Timestamp != "20200101000000" ||
+		rep.New.WaybackURL != "https://web.archive.org/web/20200201000000id_/"+policyURL || rep.Old.StatedDate != "2020-01-01" ||
+		rep.New.StatedDate != "2020-02-01" || !contains(rep.Change.Kinds, "dated") {
+		t.Fatalf("payload = %+v", rep)
+	}
 }
