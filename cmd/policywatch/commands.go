@@ -11,10 +11,12 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/monitor"
+	"github.com/policywatch/policywatch/notify"
 	"github.com/policywatch/policywatch/snapshot"
 	"github.com/policywatch/policywatch/store"
 )
@@ -45,7 +47,20 @@ Exit status 0 when the pass ran, whether or not anything changed.
 	}
 	mon := monitor.New(env.db, client, env.logger)
 	mon.Terms = env.cfg.Terms(diffing.DefaultTerms)
+	alerts := env.cfg.Alerts
+	mon.Route = func(vendor string, ch diffing.Change) []string { return notify.Route(alerts, vendor, ch) }
 	results, runErr := mon.Run(ctx, env.vendors)
+	// Deliver what this pass (and any earlier, interrupted one) queued; what
+	// fails stays in the outbox for the next run or `policywatch alerts send`.
+	if env.cfg.Alerts.Enabled() && ctx.Err() == nil {
+		sender, err := notify.New(env.cfg.Alerts, env.db, env.logger, nil, time.Now)
+		if err != nil {
+			return fmt.Errorf("alerts: %w", err)
+		}
+		if sent, failed, err := sender.DrainOnce(ctx); err != nil || failed > 0 {
+			env.logger.Warn("some alerts are not delivered yet; they stay in the outbox", "sent", sent, "failed", failed, "err", err)
+		}
+	}
 	if *asJSON {
 		if err := writeJSON(m.Stdout, map[string]any{"vendors": results}); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/monitor"
+	"github.com/policywatch/policywatch/notify"
 	"github.com/policywatch/policywatch/snapshot"
 )
 
@@ -31,6 +33,26 @@ type Config struct {
 	// KeyTerms add topics to the severity scoring, or replace a default
 	// topic of the same name (see `policywatch diff` and docs/changes.md).
 	KeyTerms []diffing.Term `yaml:"key_terms"`
+	// Alerts are the delivery channels and routing of change alerts
+	// (docs/alerts.md).
+	Alerts notify.Config `yaml:"alerts"`
+
+	// Daemon settings, used by `policywatch daemon` only (see docs/daemon.md).
+	// Schedule is every vendor's default cron spec: five fields or a
+	// descriptor such as @hourly, optionally prefixed with CRON_TZ=.
+	Schedule string `yaml:"schedule"`
+	// Listen is the address of /healthz, /readyz and /metrics; port 0 picks
+	// a free port (logged at start).
+	Listen string `yaml:"listen"`
+	// Timezone is the zone of specs without CRON_TZ=. UTC by default,
+	// because local daylight-saving jumps skip or repeat hours.
+	Timezone string `yaml:"timezone"`
+	// Jitter is the largest random delay before each pass, so that many
+	// vendors on one schedule do not hit the archive in the same second.
+	Jitter time.Duration `yaml:"jitter"`
+	// MaxConcurrent bounds the vendors in flight at once; the archive's rate
+	// limits are shared by all of them anyway.
+	MaxConcurrent int `yaml:"max_concurrent"`
 
 	path string // where the config was read from
 }
@@ -58,6 +80,8 @@ type VendorConfig struct {
 	// Archive declarations do: CSS selectors, or ranges between two elements.
 	Select SelectorList `yaml:"select"`
 	Remove SelectorList `yaml:"remove"`
+	// Schedule overrides the config's schedule for this vendor (daemon only).
+	Schedule string `yaml:"schedule"`
 }
 
 // SelectorList is a list of selectors; each item is a CSS selector string or
@@ -116,6 +140,12 @@ func DefaultConfig() Config {
 			RetryBackoff: 2 * time.Second,
 			PauseOn429:   60 * time.Second,
 		},
+		// Daemon defaults.
+		Schedule:      "@hourly",
+		Listen:        "127.0.0.1:8080",
+		Timezone:      "UTC",
+		Jitter:        5 * time.Minute,
+		MaxConcurrent: 4,
 	}
 }
 
@@ -237,6 +267,9 @@ func (c *Config) Validate() error {
 	if c.Wayback.PauseOn429 <= 0 {
 		errs = append(errs, fmt.Errorf("wayback.pause_on_429: %v must be above 0 (e.g. 60s)", c.Wayback.PauseOn429))
 	}
+	if err := c.Alerts.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for i, t := range c.KeyTerms {
 		switch {
 		case strings.TrimSpace(t.Topic) == "":
@@ -267,6 +300,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: %w", where, err))
 		}
 	}
+	errs = append(errs, c.validateDaemon()...)
 	return errors.Join(errs...)
 }
 
@@ -348,4 +382,44 @@ func (c *Config) CrawlerConfig() crawler.Config {
 		BackoffBase:  c.Wayback.RetryBackoff,
 		Pause429:     c.Wayback.PauseOn429,
 	}
+}
+
+// validateDaemon checks the daemon's settings. Schedules are parsed with the
+// scheduler's own parser, so a config that validates is one that runs; a
+// vendor's bad schedule is named with the vendor. fetch validates them too,
+// so that a typo is found before the daemon is restarted with the file.
+func (c *Config) validateDaemon() []error {
+	var errs []error
+	if _, err := crawler.ParseSpec(c.Schedule); err != nil {
+		errs = append(errs, fmt.Errorf("schedule: %w (want five cron fields such as \"17 * * * *\" or a descriptor such as @hourly)", err))
+	}
+	for i, v := range c.Vendors {
+		if v.Schedule == "" {
+			continue
+		}
+		if _, err := crawler.ParseSpec(v.Schedule); err != nil {
+			errs = append(errs, fmt.Errorf("vendors[%d] (%s): schedule: %w", i, v.Name, err))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port (e.g. 127.0.0.1:8080): %w", c.Listen, err))
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
+		errs = append(errs, fmt.Errorf("timezone: %q is not an IANA zone name such as UTC or Europe/Paris", c.Timezone))
+	}
+	if c.Jitter < 0 {
+		errs = append(errs, fmt.Errorf("jitter: %v must not be negative", c.Jitter))
+	}
+	if c.MaxConcurrent < 1 {
+		errs = append(errs, fmt.Errorf("max_concurrent: %d must be at least 1", c.MaxConcurrent))
+	}
+	return errs
+}
+
+// VendorSchedule is the cron spec a vendor's passes follow in the daemon.
+func (c *Config) VendorSchedule(v VendorConfig) string {
+	if v.Schedule != "" {
+		return v.Schedule
+	}
+	return c.Schedule
 }

@@ -26,6 +26,7 @@ func TestImportLayering(t *testing.T) {
 		"crawler/waybacktest": {},
 		"store":               {"snapshot", "diffing"},
 		"monitor":             {"snapshot", "diffing", "crawler", "store"},
+		"notify":              {"diffing", "store"},
 	}
 	forbidden := map[string][]string{ // standard or third-party packages each must not import
 		"snapshot": {"net/http", "database/sql", "os"},
@@ -33,6 +34,7 @@ func TestImportLayering(t *testing.T) {
 		"store":    {"net/http/httptest", "github.com/gocolly/colly/v2"},
 		"crawler":  {"database/sql", "modernc.org/sqlite"},
 		"monitor":  {"database/sql", "github.com/PuerkitoBio/goquery"},
+		"notify":   {"database/sql", "github.com/PuerkitoBio/goquery", "github.com/gocolly/colly/v2"},
 	}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

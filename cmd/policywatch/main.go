@@ -58,8 +58,10 @@ Commands:
   show       print one version as Markdown
   diff       show what changed between two versions
   reextract  re-run the current extractor over the stored captures
+  alerts     list, retry, test and send change alerts (email, webhooks)
   eval       measure extraction against a corpus of archived pages and expected texts
   demo       run the whole pipeline offline against a built-in replay archive
+  daemon     run passes on the config's cron schedule, with /healthz and /metrics
   version    print the program version
 
 Every command takes --config FILE (default $POLICYWATCH_CONFIG or
@@ -89,8 +91,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runEval(ctx, rest)
 	case "demo":
 		return m.runDemo(ctx, rest)
+	case "alerts":
+		return m.runAlerts(ctx, rest)
 	case "reextract":
 		return m.runReextract(ctx, rest)
+	case "daemon":
+		return m.runDaemon(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "policywatch", Version)
 		return nil
