@@ -189,27 +189,46 @@ func (s *Sender) DeliverNow(ctx context.Context, id int64) error {
 	return nil
 }
 
-// deliverBatch attempts the items (grouping email alerts into one message
-// in digest mode) and records each outcome.
+// deliverBatch attempts the items and records each outcome as soon as it
+// is known: an alert delivered but not yet marked would be sent again after
+// a crash, so the window between a delivery and its record is one alert
+// wide. Digest emails, one message for many alerts, are recorded together.
 func (s *Sender) deliverBatch(ctx context.Context, items []*store.OutboxItem) (sent, failed int, err error) {
-	results := map[int64]error{}
-	s.attempt(ctx, items, results)
+	var digest, single []*store.OutboxItem
+	for _, it := range items {
+		if it.Channel == ChannelEmail && s.cfg.Email != nil && s.cfg.Email.Digest {
+			digest = append(digest, it)
+		} else {
+			single = append(single, it)
+		}
+	}
+	groups := make([][]*store.OutboxItem, 0, len(single)+1)
+	for _, it := range single {
+		groups = append(groups, []*store.OutboxItem{it})
+	}
+	if len(digest) > 0 {
+		groups = append(groups, digest)
+	}
 	// Outcomes are recorded even when ctx was cancelled meanwhile: an alert
 	// delivered but not marked would be sent again.
 	rctx := context.WithoutCancel(ctx)
-	for _, it := range items {
-		if ctx.Err() != nil && results[it.ID] != nil {
-			// Interrupted: the attempt says nothing about the receiver, so
-			// it is not counted against the alert.
-			continue
-		}
-		if err := s.record(rctx, it, results[it.ID]); err != nil {
-			return sent, failed, err
-		}
-		if results[it.ID] == nil {
-			sent++
-		} else {
-			failed++
+	for _, group := range groups {
+		results := map[int64]error{}
+		s.attempt(ctx, group, results)
+		for _, it := range group {
+			if ctx.Err() != nil && results[it.ID] != nil {
+				// Interrupted: the attempt says nothing about the receiver, so
+				// it is not counted against the alert.
+				continue
+			}
+			if err := s.record(rctx, it, results[it.ID]); err != nil {
+				return sent, failed, err
+			}
+			if results[it.ID] == nil {
+				sent++
+			} else {
+				failed++
+			}
 		}
 	}
 	return sent, failed, nil

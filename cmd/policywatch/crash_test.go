@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +51,20 @@ func TestFetchSurvivesKill(t *testing.T) {
 	}
 	archive.Add(waybacktest.Capture{Timestamp: "20210101000000", URL: acmeURL, Header: html, Body: page(0)})
 	e := newEnv(t, archive.URL)
+
+	// A slow webhook receiver, so that kills also land while alerts are sent.
+	// It de-duplicates on the delivery id, as receivers are told to.
+	var mu sync.Mutex
+	seen := map[string]int{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(60 * time.Millisecond)
+		mu.Lock()
+		seen[r.Header.Get("X-Policywatch-Delivery")]++
+		mu.Unlock()
+	}))
+	defer recv.Close()
+	cfg, _ := os.ReadFile(e.config)
+	os.WriteFile(e.config, append(cfg, []byte("alerts:\n  retry_backoff: 1ms\n  webhooks:\n    - url: "+recv.URL+"\n")...), 0o644)
 	e.mustRun("fetch")
 	const n = 30
 	for i := 1; i <= n; i++ {
@@ -68,14 +84,15 @@ func TestFetchSurvivesKill(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		// Kill between 0.2 s and 1.4 s in: after start-up, during the pass.
+		// Kill between 0.2 s and 3.2 s in: during the pass (about 1.3 s) or
+		// while its alerts are sent (60 ms each).
 		select {
 		case err := <-done:
 			if err != nil {
 				t.Fatalf("fetch failed without being killed: %v\n%s", err, out.String())
 			}
 			completed = true
-		case <-time.After(time.Duration(200+attempt*97%1200) * time.Millisecond):
+		case <-time.After(time.Duration(200+attempt*397%3000) * time.Millisecond):
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
 			kills++
@@ -114,5 +131,40 @@ func TestFetchSurvivesKill(t *testing.T) {
 			t.Errorf("capture %s: body lost: %v", c.Timestamp, err)
 		}
 	}
-	t.Logf("%d kills, then a complete run: %d captures, %d versions, %d changes, all consistent", kills, len(caps), len(versions), len(changes))
+	// Every change has exactly one alert on the channel, delivered; the
+	// receiver saw each delivery id at most twice (a kill between its
+	// answer and the outbox update means one repeat) and no stray ids.
+	items, err := db.Alerts(t.Context(), "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perChange := map[int64]int{}
+	for _, it := range items {
+		perChange[it.ChangeID]++
+		if it.State != store.AlertDelivered {
+			t.Errorf("alert %d for change %d is %s (%s)", it.ID, it.ChangeID, it.State, it.LastError)
+		}
+		mu.Lock()
+		n := seen[it.DeliveryID]
+		mu.Unlock()
+		if n < 1 || n > 2 {
+			t.Errorf("delivery %s reached the receiver %d times", it.DeliveryID, n)
+		}
+	}
+	if len(items) != n || len(perChange) != n {
+		t.Errorf("%d alerts for %d changes, want one per change (%d)", len(items), len(perChange), n)
+	}
+	mu.Lock()
+	repeats := 0
+	for _, c := range seen {
+		if c > 1 {
+			repeats++
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("the receiver saw %d distinct delivery ids, want %d", len(seen), n)
+	}
+	mu.Unlock()
+	t.Logf("%d kills, then a complete run: %d captures, %d versions, %d changes, %d alerts delivered (%d delivered twice), all consistent",
+		kills, len(caps), len(versions), len(changes), len(items), repeats)
 }
