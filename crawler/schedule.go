@@ -63,6 +63,10 @@ type Scheduler struct {
 
 	runCtx    context.Context
 	cancelRun context.CancelFunc
+	// stopping is closed by Stop: runs still waiting for their jitter or a
+	// concurrency slot give up then, so that only runs already going use
+	// the grace period.
+	stopping chan struct{}
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -118,6 +122,7 @@ func NewScheduler(loc *time.Location, jitter time.Duration, maxConcurrent int, l
 		AbandonWait: 5 * time.Second,
 		runCtx:      ctx,
 		cancelRun:   cancel,
+		stopping:    make(chan struct{}),
 		entries:     map[string]*entry{},
 		running:     map[string]bool{},
 	}
@@ -243,6 +248,9 @@ func (s *Scheduler) fire(key string, e *entry) {
 			case <-ctx.Done():
 				t.Stop()
 				return
+			case <-s.stopping:
+				t.Stop()
+				return
 			}
 		}
 	}
@@ -250,8 +258,15 @@ func (s *Scheduler) fire(key string, e *entry) {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
 		return
+	case <-s.stopping:
+		return
 	}
 	defer func() { <-s.sem }()
+	select {
+	case <-s.stopping: // both were ready: stopping wins, nothing new starts
+		return
+	default:
+	}
 	(*e.run.Load())(ctx)
 }
 
@@ -261,6 +276,9 @@ func (s *Scheduler) fire(key string, e *entry) {
 // abandoned. Stop may be called more than once; Set fails afterwards.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
+	if !s.stopped {
+		close(s.stopping)
+	}
 	s.stopped = true
 	s.mu.Unlock()
 	cronDone := s.cron.Stop()

@@ -331,3 +331,39 @@ func TestParseSpec(t *testing.T) {
 		})
 	}
 }
+
+// Stop lets runs already going finish, but a run still waiting for a
+// concurrency slot (or its jitter) is not started during the grace period:
+// the soak run saw passes start after SIGTERM.
+func TestSchedulerStopStartsNothingNew(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ran atomic.Int32
+		release := make(chan struct{})
+		started := make(chan struct{}, 2)
+		run := func(ctx context.Context) {
+			ran.Add(1)
+			started <- struct{}{}
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+		s := NewScheduler(time.UTC, 0, 1, quiet, nil) // one slot: the second key waits for it
+		if err := s.Set(map[string]Job{"a": {Spec: "@hourly", Run: run}, "b": {Spec: "@hourly", Run: run}}); err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		<-started // one run holds the slot, the other waits for it
+		synctest.Wait()
+		stopped := make(chan error, 1)
+		go func() { stopped <- s.Stop(t.Context()) }()
+		synctest.Wait()
+		close(release) // the running pass finishes within the grace period
+		if err := <-stopped; err != nil {
+			t.Fatalf("Stop = %v", err)
+		}
+		if n := ran.Load(); n != 1 {
+			t.Fatalf("%d runs started; the waiting one must not start once Stop was called", n)
+		}
+	})
+}
