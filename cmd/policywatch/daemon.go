@@ -284,7 +284,7 @@ func (d *daemon) shutdown(grace time.Duration, stopSending context.CancelFunc, s
 // ones stop being scheduled (a pass in flight finishes), new ones start. A
 // file that does not parse or validate is rejected and the running config
 // stays in force. Settings bound at start (database, wayback, listen,
-// timezone, jitter, max_concurrent) need a restart; a change is logged.
+// timezone, jitter, max_concurrent, alerts) need a restart; a change is logged.
 func (d *daemon) Reload() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -317,7 +317,13 @@ func (d *daemon) Reload() error {
 // cheap, so its log lines carry the pass id.
 func (d *daemon) jobs(cfg *Config) map[string]crawler.Job {
 	terms := cfg.Terms(diffing.DefaultTerms)
+	// Routes follow the sender's channels, fixed at start: routing a change
+	// to a channel the sender does not know would dead-letter its alert.
+	// An alerts: change is logged on reload and applies after a restart.
 	alerts := cfg.Alerts
+	if d.sender != nil {
+		alerts = d.sender.Config()
+	}
 	route := func(vendor string, ch diffing.Change) []string { return notify.Route(alerts, vendor, ch) }
 	jobs := make(map[string]crawler.Job, len(cfg.Vendors))
 	for _, vc := range cfg.Vendors {
@@ -411,5 +417,6 @@ func restartOnly(old, cur *Config) []string {
 	check("timezone", old.Timezone, cur.Timezone)
 	check("jitter", old.Jitter, cur.Jitter)
 	check("max_concurrent", old.MaxConcurrent, cur.MaxConcurrent)
+	check("alerts", old.Alerts, cur.Alerts)
 	return out
 }
