@@ -34,6 +34,12 @@ type Config struct {
 	CDXHeaderTimeout time.Duration // wait for CDX response headers, default 120s (big listings are slow)
 	TotalTimeout     time.Duration // whole exchange incl. body, default 5 min
 	MaxConns         int           // connections per endpoint class when New builds the transport, default 1
+
+	// WrapTransport, when set, wraps the transport New builds for each
+	// endpoint class ("cdx", "playback"), so that a caller can observe the
+	// requests (the daemon counts them for /metrics) without building
+	// transports of its own, which would drift from these timeouts and limits.
+	WrapTransport func(class string, rt http.RoundTripper) http.RoundTripper
 }
 
 // DefaultUserAgent identifies policywatch to the archive. IA answers 400 to
@@ -180,6 +186,7 @@ type Client struct {
 	cdxHTTP           *http.Client      // CDX requests (plain net/http)
 	playbackTransport http.RoundTripper // shared by the per-call colly collectors
 	playbackTimeout   time.Duration
+	built             []*http.Transport // the transports New built, for CloseIdleConnections
 
 	cdx      *class
 	playback *class
@@ -215,13 +222,24 @@ func New(cfg Config, logger *slog.Logger, httpClient *http.Client) (*Client, err
 		}
 		return c, nil
 	}
-	c.cdxHTTP = &http.Client{
-		Transport: newTransport(cfg, cfg.CDXHeaderTimeout),
-		Timeout:   cfg.TotalTimeout,
+	cdxT, playT := newTransport(cfg, cfg.CDXHeaderTimeout), newTransport(cfg, cfg.HeaderTimeout)
+	c.built = []*http.Transport{cdxT, playT}
+	var cdxRT, playRT http.RoundTripper = cdxT, playT
+	if cfg.WrapTransport != nil {
+		cdxRT, playRT = cfg.WrapTransport("cdx", cdxRT), cfg.WrapTransport("playback", playRT)
 	}
-	c.playbackTransport = newTransport(cfg, cfg.HeaderTimeout)
+	c.cdxHTTP = &http.Client{Transport: cdxRT, Timeout: cfg.TotalTimeout}
+	c.playbackTransport = playRT
 	c.playbackTimeout = cfg.TotalTimeout
 	return c, nil
+}
+
+// CloseIdleConnections closes the keep-alive connections of the transports
+// New built, so that a stopped daemon leaves no connection goroutines behind.
+func (c *Client) CloseIdleConnections() {
+	for _, t := range c.built {
+		t.CloseIdleConnections()
+	}
 }
 
 // newTransport builds one endpoint class's transport: few keep-alive

@@ -479,3 +479,41 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Errorf("zero config: %v", err)
 	}
 }
+
+// WrapTransport sees every request of both endpoint classes, under the
+// transports (timeouts, connection limits) the crawler built itself.
+func TestWrapTransport(t *testing.T) {
+	srv := newFake(t)
+	srv.Add(waybacktest.Capture{Timestamp: "20200101000000", URL: "https://example.com/privacy", Body: []byte("<p>hi</p>")})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	cfg := fastConfig(srv.URL)
+	cfg.WrapTransport = func(class string, rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			seen[class]++
+			mu.Unlock()
+			return rt.RoundTrip(r)
+		})
+	}
+	c, err := crawler.New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.List(t.Context(), "https://example.com/privacy", crawler.ListOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fetch(t.Context(), "20200101000000", "https://example.com/privacy"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen["cdx"] < 1 || seen["playback"] != 1 {
+		t.Fatalf("wrapped requests by class = %v", seen)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -122,7 +122,6 @@ type daemon struct {
 	logger  *slog.Logger
 	metrics *metrics
 	db      *store.DB
-	http    *http.Client
 	archive *crawler.Client
 	sender  *notify.Sender
 	sched   *crawler.Scheduler
@@ -149,8 +148,9 @@ func newDaemon(ctx context.Context, path string, getenv func(string) string, log
 		return nil, fmt.Errorf("config %s: timezone: %w", path, err)
 	}
 	d := &daemon{path: path, getenv: getenv, logger: logger, metrics: newMetrics(), cfg: cfg}
-	d.http = archiveHTTPClient(d.metrics)
-	d.archive, err = crawler.New(cfg.CrawlerConfig(), logger, d.http)
+	cc := cfg.CrawlerConfig()
+	cc.WrapTransport = d.metrics.wrapArchive
+	d.archive, err = crawler.New(cc, logger, nil)
 	if err != nil {
 		return nil, fmt.Errorf("wayback client: %w", err)
 	}
@@ -272,7 +272,7 @@ func (d *daemon) shutdown(grace time.Duration, stopSending context.CancelFunc, s
 	if err := d.srv.Shutdown(hctx); err != nil {
 		d.logger.Warn("http listener did not close cleanly", logKeyErr, err)
 	}
-	closeIdle(d.http)
+	d.archive.CloseIdleConnections()
 	if err := d.db.Close(); err != nil {
 		d.logger.Error("close database", logKeyErr, err)
 	}

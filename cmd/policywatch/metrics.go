@@ -1,16 +1,13 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/monitor"
 )
 
@@ -159,81 +156,31 @@ const (
 	classPlayback = "playback"
 )
 
-// archiveClass tells CDX requests from playback ones by path, the way the
-// archive's own rate limits do.
-func archiveClass(r *http.Request) string {
-	if strings.HasPrefix(r.URL.Path, "/cdx/") {
-		return classCDX
-	}
-	return classPlayback
+// countingTransport counts the archive's answers per endpoint class for
+// /metrics; it wraps the transports the crawler builds (crawler.Config's
+// WrapTransport), so the crawler's timeouts and limits stay its own.
+type countingTransport struct {
+	class string
+	next  http.RoundTripper
+	m     *metrics
 }
 
-// archiveTransport is the daemon's transport to the archive. It keeps the
-// crawler's separation of endpoint classes (one connection each, with the
-// CDX class's longer header timeout, since big listings are slow) and counts
-// every exchange, which the crawler's own code does not expose. The crawler
-// takes an *http.Client, so observing here needs no change to it.
-type archiveTransport struct {
-	cdx, playback http.RoundTripper
-	m             *metrics
-}
-
-func (t *archiveTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	class := archiveClass(r)
-	rt := t.playback
-	if class == classCDX {
-		rt = t.cdx
-	}
-	resp, err := rt.RoundTrip(r)
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
 	if err != nil {
-		t.m.archive.WithLabelValues(class, "error").Inc()
+		t.m.archive.WithLabelValues(t.class, "error").Inc()
 		return nil, err
 	}
-	t.m.archive.WithLabelValues(class, strconv.Itoa(resp.StatusCode)).Inc()
+	t.m.archive.WithLabelValues(t.class, strconv.Itoa(resp.StatusCode)).Inc()
 	// A 429 with Memento-Datetime is a captured page, not the archive
 	// limiting us; the crawler makes the same distinction.
 	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Memento-Datetime") == "" {
-		t.m.archive429.WithLabelValues(class).Inc()
+		t.m.archive429.WithLabelValues(t.class).Inc()
 	}
 	return resp, nil
 }
 
-// archiveHTTPClient builds the one HTTP client the daemon's crawler uses,
-// with the crawler's default timeouts and per-class connection limit.
-func archiveHTTPClient(m *metrics) *http.Client {
-	newTransport := func(headerTimeout time.Duration) *http.Transport {
-		dialer := &net.Dialer{Timeout: crawler.DefaultConnectTimeout, KeepAlive: 30 * time.Second}
-		return &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           dialer.DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          crawler.DefaultMaxConns,
-			MaxIdleConnsPerHost:   crawler.DefaultMaxConns,
-			MaxConnsPerHost:       crawler.DefaultMaxConns,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   crawler.DefaultConnectTimeout,
-			ResponseHeaderTimeout: headerTimeout,
-			ExpectContinueTimeout: time.Second,
-		}
-	}
-	return &http.Client{
-		Transport: &archiveTransport{
-			cdx:      newTransport(crawler.DefaultCDXHeaderTimeout),
-			playback: newTransport(crawler.DefaultHeaderTimeout),
-			m:        m,
-		},
-		Timeout: crawler.DefaultTotalTimeout,
-	}
-}
-
-// closeIdle closes the idle keep-alive connections of the archive client,
-// so a stopped daemon leaves no connection goroutines behind.
-func closeIdle(c *http.Client) {
-	if t, ok := c.Transport.(*archiveTransport); ok {
-		for _, rt := range []http.RoundTripper{t.cdx, t.playback} {
-			if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
-				ci.CloseIdleConnections()
-			}
-		}
-	}
+// wrapArchive is the daemon's crawler.Config.WrapTransport.
+func (m *metrics) wrapArchive(class string, rt http.RoundTripper) http.RoundTripper {
+	return &countingTransport{class: class, next: rt, m: m}
 }
