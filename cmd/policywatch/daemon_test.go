@@ -310,7 +310,7 @@ func TestDaemonReload(t *testing.T) {
 		name, config, wantInError string
 	}{
 		{"bad vendor schedule", daemonConfig(archive.URL, acmeVendor, globexVendor+"    schedule: \"61 * * * *\"\n"), "vendors[1] (Globex): schedule"},
-		{"not YAML", "vendors: [", "yaml"},
+		{"not YAML", "vendors: [", "yaml: line 1"},
 		{"unknown key", daemonConfig(archive.URL, acmeVendor) + "shedule: \"@daily\"\n", "shedule"},
 	}
 	for i, tt := range tests {
