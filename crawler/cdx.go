@@ -58,28 +58,6 @@ func (c *Client) List(ctx context.Context, url string, opts ListOptions) ([]Capt
 }
 
 func (c *Client) list(ctx context.Context, target string, opts ListOptions) ([]Capture, error) {
-	if strings.TrimSpace(target) == "" {
-		return nil, fmt.Errorf("empty URL")
-	}
-	for name, v := range map[string]string{"From": opts.From, "To": opts.To} {
-		if v != "" && !digitsPattern.MatchString(v) {
-			return nil, fmt.Errorf("ListOptions.%s %q: want 1 to 14 digits (yyyyMMddhhmmss)", name, v)
-		}
-	}
-	params := url.Values{}
-	params.Set("url", target)
-	params.Set("matchType", "exact")
-	params.Set("output", "json")
-	params.Set("fl", strings.Join(cdxFields, ","))
-	params.Set("limit", fmt.Sprint(c.cfg.CDXPageSize))
-	params.Set("showResumeKey", "true")
-	if opts.From != "" {
-		params.Set("from", opts.From)
-	}
-	if opts.To != "" {
-		params.Set("to", opts.To)
-	}
-
 	seenKeys := map[string]bool{}
 	seenRows := map[Capture]bool{}
 	var out []Capture
@@ -89,22 +67,9 @@ func (c *Client) list(ctx context.Context, target string, opts ListOptions) ([]C
 			return nil, fmt.Errorf("%w: more than %d pages of %d rows; narrow the range with From/To or raise CDXMaxPages",
 				ErrPaging, c.cfg.CDXMaxPages, c.cfg.CDXPageSize)
 		}
-		if key != "" {
-			// Sent back unchanged; Encode escapes it once more, as it must.
-			params.Set("resumeKey", key)
-		}
-		reqURL := c.cfg.BaseURL + "/cdx/search/cdx?" + params.Encode()
-		body, err := c.cdxGet(ctx, reqURL)
-		if err != nil {
-			return nil, err
-		}
-		rows, next, skipped, err := parseCDX(body)
+		rows, next, err := c.listPage(ctx, target, opts, key)
 		if err != nil {
 			return nil, fmt.Errorf("page %d: %w", page, err)
-		}
-		if skipped > 0 {
-			c.logger.LogAttrs(ctx, slog.LevelDebug, "skipped malformed cdx rows",
-				slog.String(logKeyURL, target), slog.Int(logKeyPage, page), slog.Int(logKeySkipped, skipped))
 		}
 		for _, r := range rows {
 			// Identity ignores length: the same capture held in several WARC
@@ -129,6 +94,62 @@ func (c *Client) list(ctx context.Context, target string, opts ListOptions) ([]C
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Timestamp < out[j].Timestamp })
 	return out, nil
+}
+
+// ListPage returns one page of the CDX listing of url: the rows of the page
+// after resumeKey ("" for the first page) and the key of the next page (""
+// after the last). It is for callers that persist a long listing as it
+// arrives and resume it later; they must treat keys as opaque and guard
+// against a key that repeats, as List does. Rows are not de-duplicated
+// across pages.
+func (c *Client) ListPage(ctx context.Context, url string, opts ListOptions, resumeKey string) ([]Capture, string, error) {
+	rows, next, err := c.listPage(ctx, url, opts, resumeKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("list %s: %w", url, err)
+	}
+	return rows, next, nil
+}
+
+func (c *Client) listPage(ctx context.Context, target string, opts ListOptions, key string) ([]Capture, string, error) {
+	if strings.TrimSpace(target) == "" {
+		return nil, "", fmt.Errorf("empty URL")
+	}
+	for name, v := range map[string]string{"From": opts.From, "To": opts.To} {
+		if v != "" && !digitsPattern.MatchString(v) {
+			return nil, "", fmt.Errorf("ListOptions.%s %q: want 1 to 14 digits (yyyyMMddhhmmss)", name, v)
+		}
+	}
+	params := url.Values{}
+	params.Set("url", target)
+	params.Set("matchType", "exact")
+	params.Set("output", "json")
+	params.Set("fl", strings.Join(cdxFields, ","))
+	params.Set("limit", fmt.Sprint(c.cfg.CDXPageSize))
+	params.Set("showResumeKey", "true")
+	if opts.From != "" {
+		params.Set("from", opts.From)
+	}
+	if opts.To != "" {
+		params.Set("to", opts.To)
+	}
+	if key != "" {
+		// Sent back unchanged; Encode escapes it once more, as it must.
+		params.Set("resumeKey", key)
+	}
+	reqURL := c.cfg.BaseURL + "/cdx/search/cdx?" + params.Encode()
+	body, err := c.cdxGet(ctx, reqURL)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next, skipped, err := parseCDX(body)
+	if err != nil {
+		return nil, "", err
+	}
+	if skipped > 0 {
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "skipped malformed cdx rows",
+			slog.String(logKeyURL, target), slog.Int(logKeySkipped, skipped))
+	}
+	return rows, next, nil
 }
 
 // cdxGet fetches one CDX page with the CDX class's politeness.

@@ -153,6 +153,16 @@ type RecordInput struct {
 	// Alerts are written to the outbox with the change, in the same
 	// transaction, when a change is recorded; ignored otherwise.
 	Alerts []Alert
+
+	// NextVersionID is the version of the vendor's oldest version-bearing
+	// capture after this one (0 when there is none, always the case for an
+	// incremental pass). History records captures in the middle of what is
+	// stored; it is checked inside the transaction like PrevVersionID.
+	NextVersionID int64
+
+	// NextChange compares Document with NextVersionID's text. It is required
+	// when they differ.
+	NextChange *diffing.Change
 }
 
 // RecordResult says what RecordCapture wrote.
@@ -160,7 +170,8 @@ type RecordResult struct {
 	Capture    *Capture
 	Version    *Version // nil when the capture did not become a version
 	NewVersion bool     // the text had not been seen for this vendor before
-	Change     *Change  // non-nil when the text differs from the previous version
+	Change     *Change  // non-nil when the text differs from the previous version (new, or an existing change whose window narrowed to this capture)
+	NextChange *Change  // non-nil when the text differs from the next version (history only)
 	Alerts     []*OutboxItem
 	Duplicate  bool // the capture had been recorded before; nothing was written
 }
@@ -230,36 +241,8 @@ func (db *DB) RecordCapture(ctx context.Context, in RecordInput) (*RecordResult,
 	res.Capture = &c
 
 	if version != nil {
-		prev, err := scanCapture(tx.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures
-			WHERE vendor_id = ? AND version_id IS NOT NULL AND timestamp < ?
-			ORDER BY timestamp DESC, id DESC LIMIT 1`, c.VendorID, c.Timestamp))
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if err := db.linkVersion(ctx, tx, &c, version.ID, in, res); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
-		}
-		var prevVersionID int64
-		if prev != nil {
-			prevVersionID = prev.VersionID
-		}
-		if prevVersionID != in.PrevVersionID {
-			return nil, fmt.Errorf("%s: compared with version %d but the previous version is %d: %w",
-				op, in.PrevVersionID, prevVersionID, ErrConflict)
-		}
-		if prev != nil && prevVersionID != version.ID {
-			if in.Change == nil {
-				return nil, fmt.Errorf("%s: the text differs from version %d but no change was given", op, prevVersionID)
-			}
-			ch, err := db.insertChange(ctx, tx, prev, &c, CauseArchive, in.Change)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", op, err)
-			}
-			res.Change = ch
-			for _, a := range in.Alerts {
-				item, err := db.insertAlert(ctx, tx, ch.ID, a)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", op, err)
-				}
-				res.Alerts = append(res.Alerts, item)
-			}
 		}
 		if res.Version, err = versionByID(ctx, tx, version.ID); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
@@ -303,4 +286,121 @@ func normaliseTimestamp(ts string, upper bool) (string, error) {
 		pad = "99991231235959"
 	}
 	return ts + pad[len(ts):], nil
+}
+
+// linkVersion places a version-bearing capture among the vendor's others and
+// keeps the changes between neighbouring versions true, in the caller's
+// transaction. A capture recorded in the middle of the history (by history's
+// bisection) can narrow an existing change's window, split it in two, or
+// introduce a change and its revert. Existing change rows are updated rather
+// than replaced where they survive, so that alerts already queued for them
+// keep pointing at them.
+func (db *DB) linkVersion(ctx context.Context, tx *sql.Tx, c *Capture, versionID int64, in RecordInput, res *RecordResult) error {
+	prev, err := scanCapture(tx.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures
+		WHERE vendor_id = ? AND version_id IS NOT NULL AND timestamp < ?
+		ORDER BY timestamp DESC, id DESC LIMIT 1`, c.VendorID, c.Timestamp))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	next, err := scanCapture(tx.QueryRowContext(ctx, `SELECT `+captureCols+` FROM captures
+		WHERE vendor_id = ? AND version_id IS NOT NULL AND timestamp > ?
+		ORDER BY timestamp, id LIMIT 1`, c.VendorID, c.Timestamp))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var prevVersionID, nextVersionID int64
+	if prev != nil {
+		prevVersionID = prev.VersionID
+	}
+	if next != nil {
+		nextVersionID = next.VersionID
+	}
+	if prevVersionID != in.PrevVersionID {
+		return fmt.Errorf("compared with version %d but the previous version is %d: %w", in.PrevVersionID, prevVersionID, ErrConflict)
+	}
+	if nextVersionID != in.NextVersionID {
+		return fmt.Errorf("compared with next version %d but the next version is %d: %w", in.NextVersionID, nextVersionID, ErrConflict)
+	}
+
+	// The change that spanned the gap this capture falls into, if any.
+	var spanning *Change
+	if prev != nil && next != nil && prevVersionID != nextVersionID {
+		list, err := db.changesWhere(ctx, tx, `ch.new_capture_id = ? AND ch.cause = ?`, next.ID, CauseArchive)
+		if err != nil {
+			return err
+		}
+		if len(list) > 0 {
+			spanning = list[0]
+			if spanning.OldCapture.ID != prev.ID || spanning.FromVersionID != prevVersionID || spanning.ToVersionID != nextVersionID {
+				return fmt.Errorf("change %d does not join captures %s and %s: %w", spanning.ID, prev.Timestamp, next.Timestamp, ErrConflict)
+			}
+		}
+	}
+	c.VersionID = versionID
+
+	// Before this capture.
+	switch {
+	case prev == nil || prevVersionID == versionID:
+	case spanning != nil && nextVersionID == versionID:
+		// The new text showed up earlier than we knew: the window narrows.
+		if _, err := tx.ExecContext(ctx, `UPDATE changes SET new_capture_id = ? WHERE id = ?`, c.ID, spanning.ID); err != nil {
+			return fmt.Errorf("narrow change %d: %w", spanning.ID, err)
+		}
+		spanning.NewCapture = c
+		res.Change = spanning
+	default:
+		if in.Change == nil {
+			return fmt.Errorf("the text differs from version %d but no change was given", prevVersionID)
+		}
+		ch, err := db.insertChange(ctx, tx, prev, c, CauseArchive, in.Change)
+		if err != nil {
+			return err
+		}
+		res.Change = ch
+		for _, a := range in.Alerts {
+			item, err := db.insertAlert(ctx, tx, ch.ID, a)
+			if err != nil {
+				return err
+			}
+			res.Alerts = append(res.Alerts, item)
+		}
+	}
+
+	// After this capture.
+	switch {
+	case next == nil || nextVersionID == versionID:
+	case spanning != nil && prevVersionID == versionID:
+		// The old text lasted longer than we knew: the window narrows.
+		if _, err := tx.ExecContext(ctx, `UPDATE changes SET old_capture_id = ? WHERE id = ?`, c.ID, spanning.ID); err != nil {
+			return fmt.Errorf("narrow change %d: %w", spanning.ID, err)
+		}
+		spanning.OldCapture = c
+		res.NextChange = spanning
+	default:
+		if in.NextChange == nil {
+			return fmt.Errorf("the text differs from the next version %d but no change was given", nextVersionID)
+		}
+		if spanning != nil {
+			// A third text between the two: the spanning change now starts
+			// here. Its row (and any alert on it) stays; its content is redone.
+			if err := db.updateChange(ctx, tx, spanning.ID, versionID, nextVersionID, in.NextChange); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE changes SET old_capture_id = ? WHERE id = ?`, c.ID, spanning.ID); err != nil {
+				return fmt.Errorf("move change %d: %w", spanning.ID, err)
+			}
+			list, err := db.changesWhere(ctx, tx, `ch.id = ?`, spanning.ID)
+			if err != nil {
+				return err
+			}
+			res.NextChange = list[0]
+			break
+		}
+		ch, err := db.insertChange(ctx, tx, c, next, CauseArchive, in.NextChange)
+		if err != nil {
+			return err
+		}
+		res.NextChange = ch
+	}
+	return nil
 }

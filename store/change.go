@@ -92,13 +92,23 @@ func (db *DB) Changes(ctx context.Context, vendorID int64, cause string) ([]*Cha
 }
 
 func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause string) ([]*Change, error) {
+	out, err := db.changesWhere(ctx, q, `ch.vendor_id = ? AND (? = '' OR ch.cause = ?)`, vendorID, cause, cause)
+	if err != nil {
+		return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+	}
+	return out, nil
+}
+
+// changesWhere returns the changes matching a condition on the changes
+// table (aliased ch), in archive order.
+func (db *DB) changesWhere(ctx context.Context, q querier, where string, args ...any) ([]*Change, error) {
 	rows, err := q.QueryContext(ctx, `SELECT ch.id, ch.vendor_id, ch.from_version_id, ch.to_version_id, ch.cause,
 		ch.old_capture_id, ch.new_capture_id, COALESCE(ch.old_stated_date, ''), COALESCE(ch.new_stated_date, ''),
 		ch.text_changed, ch.date_changed, ch.lines_added, ch.lines_removed, ch.kinds, ch.severity, ch.severity_level, ch.report, ch.created_at
 		FROM changes ch JOIN captures c ON c.id = ch.new_capture_id
-		WHERE ch.vendor_id = ? AND (? = '' OR ch.cause = ?) ORDER BY c.timestamp, ch.id`, vendorID, cause, cause)
+		WHERE `+where+` ORDER BY c.timestamp, ch.id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+		return nil, err
 	}
 	type row struct {
 		ch         Change
@@ -112,7 +122,7 @@ func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause stri
 			&r.ch.OldStatedDate, &r.ch.NewStatedDate, &r.ch.TextChanged, &r.ch.DateChanged,
 			&r.ch.LinesAdded, &r.ch.LinesRemoved, &kinds, &r.ch.Severity, &r.ch.SeverityLevel, &report, &created); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+			return nil, err
 		}
 		r.ch.CreatedAt, _ = time.Parse(time.RFC3339, created)
 		if kinds != "" {
@@ -126,7 +136,7 @@ func (db *DB) changes(ctx context.Context, q querier, vendorID int64, cause stri
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("changes of vendor %d: %w", vendorID, err)
+		return nil, err
 	}
 	out := make([]*Change, 0, len(list))
 	for i := range list {

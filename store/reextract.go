@@ -118,6 +118,11 @@ func (db *DB) ReplaceExtraction(ctx context.Context, in ReplaceInput) (*ReplaceR
 		}
 	}
 
+	// Inferred captures follow the fetched captures they were inferred from.
+	if err := db.reinfer(ctx, tx, in.VendorID); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+
 	// Recompute the archive changes over the new versions.
 	keep := map[int64]bool{}
 	changeOf := map[int64]*diffing.Change{}
@@ -264,4 +269,45 @@ func (db *DB) NeedsReextract(ctx context.Context, vendorID int64, extractor stri
 		return false, fmt.Errorf("needs re-extract: %w", err)
 	}
 	return n > 0, nil
+}
+
+// reinfer re-points inferred captures at the version their fetched
+// neighbours now share. When the neighbours no longer share one (the new
+// extraction tells them apart), the assumption behind the inferred rows is
+// gone: they are deleted, so that the next history run bisects there. They
+// hold no body, only a CDX row the archive lists again.
+func (db *DB) reinfer(ctx context.Context, tx *sql.Tx, vendorID int64) error {
+	caps, err := capturesOf(ctx, tx, vendorID)
+	if err != nil {
+		return err
+	}
+	var prev int64 // version of the last fetched version-bearing capture
+	var pending []*Capture
+	flush := func(next int64) error {
+		for _, c := range pending {
+			var err error
+			if prev != 0 && prev == next {
+				_, err = tx.ExecContext(ctx, `UPDATE captures SET version_id = ? WHERE id = ?`, next, c.ID)
+			} else {
+				_, err = tx.ExecContext(ctx, `DELETE FROM captures WHERE id = ?`, c.ID)
+			}
+			if err != nil {
+				return fmt.Errorf("re-infer capture %s: %w", c.Timestamp, err)
+			}
+		}
+		pending = pending[:0]
+		return nil
+	}
+	for _, c := range caps {
+		switch {
+		case c.Verdict == VerdictInferred:
+			pending = append(pending, c)
+		case c.VersionID != 0:
+			if err := flush(c.VersionID); err != nil {
+				return err
+			}
+			prev = c.VersionID
+		}
+	}
+	return flush(0)
 }
