@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/diffing"
@@ -26,6 +27,7 @@ import (
 // Archive is the part of the Wayback client the pipeline uses.
 type Archive interface {
 	List(ctx context.Context, url string, opts crawler.ListOptions) ([]crawler.Capture, error)
+	ListPage(ctx context.Context, url string, opts crawler.ListOptions, resumeKey string) ([]crawler.Capture, string, error)
 	Fetch(ctx context.Context, timestamp, url string) (*crawler.Memento, error)
 }
 
@@ -69,6 +71,9 @@ type Monitor struct {
 	// nil). Their alerts are written to the outbox with the change, in one
 	// transaction, so a recorded change always gets its alerts.
 	Route func(vendor string, ch diffing.Change) []string
+
+	// Now is the clock (time.Now when nil): history's open-ended range ends now.
+	Now func() time.Time
 }
 
 // New returns a Monitor.
@@ -219,6 +224,33 @@ type pass struct {
 	site   string
 	res    *PassResult
 	logger *slog.Logger
+
+	// middle is set by history, which records captures between stored ones.
+	middle bool
+	// quiet records changes without alerts: a backfill of years of history
+	// is not news.
+	quiet bool
+	// docs caches extractions by body SHA-256: captures that share a payload
+	// share its text, and history records many of them. (Links in the text
+	// point at the capture extracted first; text identity ignores that.)
+	docs map[string]*snapshot.Document
+}
+
+// extract runs the extractor over a capture's body, once per distinct body.
+func (p *pass) extract(body []byte, c crawler.Capture, contentType string) (*snapshot.Document, error) {
+	var key string
+	if p.docs != nil {
+		key = store.SHA256(body) + "\x00" + contentType
+		if d, ok := p.docs[key]; ok {
+			return d, nil
+		}
+	}
+	src := snapshot.Source{Site: p.site, URL: c.Original, Timestamp: c.Timestamp, ContentType: contentType}
+	doc, err := snapshot.ExtractWith(body, src, p.cfg.Options)
+	if err == nil && p.docs != nil {
+		p.docs[key] = doc
+	}
+	return doc, err
 }
 
 // baseline records the newest capture that holds a policy text, trying at most
@@ -323,8 +355,7 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		}
 	}
 
-	src := snapshot.Source{Site: p.site, URL: c.Original, Timestamp: c.Timestamp, ContentType: rec.ContentType}
-	doc, err := snapshot.ExtractWith(body, src, p.cfg.Options)
+	doc, err := p.extract(body, c, rec.ContentType)
 	if err != nil {
 		rec.Verdict = string(snapshot.VerdictUnsupported)
 		rec.VerdictReason = err.Error()
@@ -341,21 +372,39 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		return p.db.RecordCapture(ctx, in)
 	}
 
+	hash := snapshot.Hash(doc.Markdown())
 	prev, prevCap, err := p.db.VersionBefore(ctx, p.vendor.ID, c.Timestamp)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
 	if prev != nil {
 		in.PrevVersionID = prev.ID
-		if hash := snapshot.Hash(doc.Markdown()); prev.SHA256 != hash {
+		if prev.SHA256 != hash {
 			seen, err := p.db.SeenText(ctx, p.vendor.ID, hash)
 			if err != nil {
 				return nil, err
 			}
 			ch := diffing.CompareWith(prev.Document(), doc, diffing.Options{Terms: p.Terms, FlipBack: seen})
 			in.Change = &ch
-			if in.Alerts, err = p.alerts(prev, prevCap, &rec, doc, ch); err != nil {
-				return nil, err
+			if !p.quiet {
+				if in.Alerts, err = p.alerts(prev, prevCap, &rec, doc, ch); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if p.middle {
+		// History records captures between stored ones: the text must also
+		// be compared with the version that follows.
+		next, _, err := p.db.VersionAfter(ctx, p.vendor.ID, c.Timestamp)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if next != nil {
+			in.NextVersionID = next.ID
+			if next.SHA256 != hash {
+				ch := diffing.CompareWith(doc, next.Document(), diffing.Options{Terms: p.Terms})
+				in.NextChange = &ch
 			}
 		}
 	}

@@ -55,7 +55,7 @@ func (m *Monitor) Reextract(ctx context.Context, v Vendor) (*ReextractReport, er
 	seen := map[string]bool{} // texts already met, oldest first: a return to one is a flip-back
 	for _, c := range caps {
 		in.LastCaptureID = max(in.LastCaptureID, c.ID)
-		if c.BodySHA256 == "" || c.Truncated || c.HTTPStatus < 200 || c.HTTPStatus > 299 {
+		if c.BodySHA256 == "" || c.Truncated || c.HTTPStatus < 200 || c.HTTPStatus > 299 || c.Verdict == store.VerdictHomePage {
 			continue // its verdict does not depend on the extractor
 		}
 		if err := ctx.Err(); err != nil {

@@ -5,12 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/policywatch/policywatch/diffing"
 )
 
 // VerdictInferred marks a capture that history did not fetch because the
 // fetched captures on either side of it hold the same text: it is assumed to
 // hold that text too. Its verdict reason names the two captures.
 const VerdictInferred = "inferred"
+
+// VerdictHomePage marks a vendor's home page that history fetched to find
+// the policy link (--discover). Its bytes are kept, like every fetched
+// capture's, but it is never extracted as a policy.
+const VerdictHomePage = "home-page"
 
 // Listing is a CDX listing of one URL over a range, persisted page by page
 // so that an interrupted history run resumes where it stopped.
@@ -36,15 +43,16 @@ type CDXRow struct {
 	Length    string
 }
 
-// OpenListing returns the unfinished listing of url over [from, to] for the
-// vendor, so that a rerun continues it, or starts a new one. A finished
-// listing is never reused: the archive may hold newer captures since.
+// OpenListing returns the listing of url over [from, to] that an
+// interrupted history run left (complete or not), so that a rerun continues
+// it without asking the archive again, or starts a new one. A listing whose
+// run finished is never reused: the archive may hold newer captures since.
 func (db *DB) OpenListing(ctx context.Context, vendorID int64, url, from, to string) (*Listing, bool, error) {
 	op := fmt.Sprintf("open listing of %s", url)
 	l := &Listing{VendorID: vendorID, URL: url, From: from, To: to}
-	err := db.db.QueryRowContext(ctx, `SELECT id, resume_key, pages FROM cdx_listings
-		WHERE vendor_id = ? AND url = ? AND from_ts = ? AND to_ts = ? AND complete = 0
-		ORDER BY id DESC LIMIT 1`, vendorID, url, from, to).Scan(&l.ID, &l.ResumeKey, &l.Pages)
+	err := db.db.QueryRowContext(ctx, `SELECT id, resume_key, pages, complete FROM cdx_listings
+		WHERE vendor_id = ? AND url = ? AND from_ts = ? AND to_ts = ? AND done = 0
+		ORDER BY id DESC LIMIT 1`, vendorID, url, from, to).Scan(&l.ID, &l.ResumeKey, &l.Pages, &l.Complete)
 	if err == nil {
 		return l, true, nil
 	}
@@ -88,6 +96,16 @@ func (db *DB) AppendListingPage(ctx context.Context, l *Listing, rows []CDXRow, 
 	}
 	l.ResumeKey, l.Complete = next, complete
 	l.Pages++
+	return nil
+}
+
+// FinishListings marks the vendor's listings as used by a history run that
+// finished, so that the next run lists the archive afresh.
+func (db *DB) FinishListings(ctx context.Context, vendorID int64) error {
+	if _, err := db.db.ExecContext(ctx, `UPDATE cdx_listings SET done = 1, updated_at = ? WHERE vendor_id = ? AND done = 0`,
+		db.now(), vendorID); err != nil {
+		return fmt.Errorf("finish listings of vendor %d: %w", vendorID, err)
+	}
 	return nil
 }
 
@@ -183,4 +201,44 @@ func (db *DB) RecordInferred(ctx context.Context, vendorID, versionID int64, ext
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	return n, nil
+}
+
+// ForgetInferred deletes inferred captures (and only those) so that history
+// can fetch them after all. Inferred captures are never the ends of a
+// change, so nothing else points at them.
+func (db *DB) ForgetInferred(ctx context.Context, vendorID int64, caps []Capture) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("forget inferred captures: %w", err)
+	}
+	defer tx.Rollback()
+	for _, c := range caps {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM captures WHERE vendor_id = ? AND timestamp = ? AND original = ? AND verdict = ?`,
+			vendorID, c.Timestamp, c.Original, VerdictInferred); err != nil {
+			return fmt.Errorf("forget inferred capture %s: %w", c.Timestamp, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("forget inferred captures: %w", err)
+	}
+	return nil
+}
+
+// UpdateChangeReport replaces a change's comparison (kinds, severity,
+// report) while its versions and window stay. History uses it when a capture
+// recorded later shows that a change returns to an earlier text (a
+// flip-back), which was not known when the change was first recorded.
+func (db *DB) UpdateChangeReport(ctx context.Context, ch *Change, d *diffing.Change) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update change %d: %w", ch.ID, err)
+	}
+	defer tx.Rollback()
+	if err := db.updateChange(ctx, tx, ch.ID, ch.FromVersionID, ch.ToVersionID, d); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("update change %d: %w", ch.ID, err)
+	}
+	return nil
 }

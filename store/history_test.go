@@ -207,7 +207,14 @@ func TestListingResumes(t *testing.T) {
 	if err != nil || len(got) != 3 || got[2].Timestamp != "20120101000000" {
 		t.Fatalf("rows = %+v, %v", got, err)
 	}
+	// Complete but its run was interrupted: reused without a request.
+	if l, resumed, _ := db.OpenListing(ctx, v.ID, "https://example.com/privacy", "2010", ""); !resumed || !l.Complete {
+		t.Errorf("a complete listing of an unfinished run was not reused: %+v", l)
+	}
+	if err := db.FinishListings(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, resumed, _ := db.OpenListing(ctx, v.ID, "https://example.com/privacy", "2010", ""); resumed {
-		t.Error("a complete listing was reused; a new run must list the archive again")
+		t.Error("a listing of a finished run was reused; a new run must list the archive again")
 	}
 }

@@ -264,7 +264,8 @@ func capturesOf(ctx context.Context, q querier, vendorID int64) ([]*Capture, err
 func (db *DB) NeedsReextract(ctx context.Context, vendorID int64, extractor string) (bool, error) {
 	var n int
 	err := db.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM captures WHERE vendor_id = ? AND extractor <> ?
-		AND body_sha256 IS NOT NULL AND truncated = 0 AND COALESCE(http_status, 0) BETWEEN 200 AND 299`, vendorID, extractor).Scan(&n)
+		AND body_sha256 IS NOT NULL AND truncated = 0 AND COALESCE(http_status, 0) BETWEEN 200 AND 299 AND verdict <> ?`,
+		vendorID, extractor, VerdictHomePage).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("needs re-extract: %w", err)
 	}

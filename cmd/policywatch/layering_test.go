@@ -27,6 +27,7 @@ func TestImportLayering(t *testing.T) {
 		"store":               {"snapshot", "diffing"},
 		"monitor":             {"snapshot", "diffing", "crawler", "store"},
 		"notify":              {"diffing", "store"},
+		"export":              {"snapshot", "diffing", "store"}, // never crawler or monitor: it only reads what is stored
 	}
 	forbidden := map[string][]string{ // standard or third-party packages each must not import
 		"snapshot": {"net/http", "database/sql", "os"},
@@ -35,6 +36,7 @@ func TestImportLayering(t *testing.T) {
 		"crawler":  {"database/sql", "modernc.org/sqlite"},
 		"monitor":  {"database/sql", "github.com/PuerkitoBio/goquery"},
 		"notify":   {"database/sql", "github.com/PuerkitoBio/goquery", "github.com/gocolly/colly/v2"},
+		"export":   {"database/sql", "net/http", "modernc.org/sqlite", "github.com/gocolly/colly/v2"},
 	}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -54,9 +54,11 @@ Usage:
 
 Commands:
   fetch      one incremental pass over every vendor in the config
+  history    build a vendor's version history from the archive's whole record
   versions   list the distinct versions of a vendor's policy
   show       print one version as Markdown
   diff       show what changed between two versions
+  export     write the stored versions for research: citp git repository or JSON lines
   reextract  re-run the current extractor over the stored captures
   alerts     list, retry, test and send change alerts (email, webhooks)
   eval       measure extraction against a corpus of archived pages and expected texts
@@ -81,12 +83,16 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "fetch":
 		return m.runFetch(ctx, rest)
+	case "history":
+		return m.runHistory(ctx, rest)
 	case "versions":
 		return m.runVersions(ctx, rest)
 	case "show":
 		return m.runShow(ctx, rest)
 	case "diff":
 		return m.runDiff(ctx, rest)
+	case "export":
+		return m.runExport(ctx, rest)
 	case "eval":
 		return m.runEval(ctx, rest)
 	case "demo":

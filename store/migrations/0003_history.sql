@@ -9,6 +9,7 @@ CREATE TABLE cdx_listings (
     resume_key  TEXT NOT NULL DEFAULT '',  -- opaque; '' before the first page
     pages       INTEGER NOT NULL DEFAULT 0,
     complete    INTEGER NOT NULL DEFAULT 0,
+    done        INTEGER NOT NULL DEFAULT 0,   -- the history run that used it finished
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
