@@ -279,7 +279,9 @@ func (e *Exporter) periods(ctx context.Context, vendor *store.Vendor, versions [
 // capture with this version before the next period.
 func (e *Exporter) periodEnd(ctx context.Context, vendorID int64, p *period, later []*period) (string, error) {
 	if len(later) == 0 {
-		return p.ver.Last.Timestamp, nil
+		// max: a capture recorded by a fetch running while we read can be
+		// newer than the version's last capture as read.
+		return max(p.ver.Last.Timestamp, p.start.Timestamp), nil
 	}
 	next := later[0]
 	if next.change != nil && next.change.FromVersionID == p.ver.ID {

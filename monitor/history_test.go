@@ -263,6 +263,15 @@ func TestHistoryFollowsTheMovedPolicy(t *testing.T) {
 	if len(res.Versions) != 2 || res.Versions[1].URL != moved {
 		t.Errorf("versions = %+v; the second should be recorded at %s", res.Versions, moved)
 	}
+
+	// fetch keeps watching the policy where history found it.
+	f.archive.Add(waybacktest.Capture{Timestamp: "20210101000000", URL: policyURL, Status: http.StatusMovedPermanently, RedirectTo: moved})
+	f.archive.Add(waybacktest.Capture{Timestamp: "20210102000000", URL: moved, Header: http.Header{"Content-Type": {"text/html"}},
+		Body: page("January 1, 2021", "Logs are kept for 7 days.")})
+	pass := f.pass(t)
+	if len(pass.Changes) != 1 || pass.Changes[0].NewTimestamp != "20210102000000" {
+		t.Errorf("fetch after the move = %+v", pass)
+	}
 }
 
 func TestHistoryRedirectLoopIsNotFollowed(t *testing.T) {

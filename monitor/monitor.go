@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -190,6 +191,22 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 	caps, err := m.archive.List(ctx, v.URL, opts)
 	if err != nil {
 		return res, fmt.Errorf("list captures of %s: %w", v.URL, err)
+	}
+	if !res.FirstRun {
+		// History may have followed the policy to another URL (a captured
+		// redirect, a discovered link): keep watching it there too.
+		_, latest, err := m.db.VersionAt(ctx, vendor.ID, "99991231235959")
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return res, err
+		}
+		if latest != nil && docKey(latest.Original) != docKey(v.URL) {
+			more, err := m.archive.List(ctx, latest.Original, opts)
+			if err != nil {
+				return res, fmt.Errorf("list captures of %s: %w", latest.Original, err)
+			}
+			caps = append(caps, more...)
+			sort.SliceStable(caps, func(i, j int) bool { return caps[i].Timestamp < caps[j].Timestamp })
+		}
 	}
 	res.Listed = len(caps)
 

@@ -189,6 +189,9 @@ type versionJSON struct {
 	Title           string  `json:"title"`
 	LastSeen        string  `json:"last_seen"`
 	Captures        int     `json:"captures"`
+	// URL is where the first capture with this text was made: the policy
+	// moves (history follows redirects and discovered links).
+	URL string `json:"url"`
 }
 
 func (m *Main) runVersions(ctx context.Context, args []string) error {
@@ -222,6 +225,7 @@ text was first and last seen in the archive and the date the policy states.
 				Title:           ver.Title,
 				LastSeen:        ver.Last.Timestamp,
 				Captures:        ver.Captures,
+				URL:             ver.First.Original,
 			})
 		}
 		return writeJSON(m.Stdout, out)
@@ -232,11 +236,23 @@ text was first and last seen in the archive and the date the policy states.
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIRST SEEN\tLAST SEEN\tCAPTURES\tLAST UPDATED\tSHA256\tTITLE")
+	moved := false
 	for _, ver := range versions {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", ver.First.Timestamp, ver.Last.Timestamp, ver.Captures,
 			orDash(ver.StatedDate), ver.SHA256[:12], ver.Title)
+		moved = moved || docURLDiffers(ver.First.Original, v.URL)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if moved {
+		// Only when the policy was read from other URLs than the configured one.
+		fmt.Fprintln(m.Stdout, "\nURLs the versions were first captured at:")
+		for _, ver := range versions {
+			fmt.Fprintf(m.Stdout, "  %s  %s\n", ver.First.Timestamp, ver.First.Original)
+		}
+	}
+	return nil
 }
 
 func (m *Main) runShow(ctx context.Context, args []string) error {
@@ -478,4 +494,17 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// docURLDiffers reports whether two URLs name different documents, ignoring
+// the scheme and "www." as the archive does.
+func docURLDiffers(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		for _, p := range []string{"https://", "http://", "www."} {
+			s = strings.TrimPrefix(s, p)
+		}
+		return strings.TrimSuffix(s, "/")
+	}
+	return norm(a) != norm(b)
 }

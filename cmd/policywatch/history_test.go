@@ -88,7 +88,7 @@ func TestHistoryCommand(t *testing.T) {
 	if out := e.mustRun("fetch"); !strings.Contains(out, "no new captures since 20201215100000") {
 		t.Errorf("fetch after history:\n%s", out)
 	}
-	if vs := e.versions(); len(vs) != 4 || vs[3].Captures != 12 {
+	if vs := e.versions(); len(vs) != 4 || vs[3].Captures != 12 || vs[0].URL != acmeURL {
 		t.Errorf("versions = %+v", vs)
 	}
 }
