@@ -146,6 +146,16 @@ func TestHistoryStopsWhenTheArchiveBlocks(t *testing.T) {
 	}
 }
 
+// killAfter is when the attempt-th child is killed: at varied moments in the
+// first eight attempts, then never, so that a run completes however slow the
+// machine (the race detector makes a run several times slower).
+func killAfter(attempt int) time.Duration {
+	if attempt >= 8 {
+		return 5 * time.Minute
+	}
+	return time.Duration(150+attempt*173%700) * time.Millisecond
+}
+
 // TestHistorySurvivesKill kills real history processes (SIGKILL) at random
 // moments until one completes, and checks that the result equals an
 // uninterrupted run's and that the runs together fetched hardly more.
@@ -182,7 +192,7 @@ func TestHistorySurvivesKill(t *testing.T) {
 				t.Fatalf("history failed without being killed: %v\n%s", err, out.String())
 			}
 			completed = true
-		case <-time.After(time.Duration(150+attempt*173%700) * time.Millisecond):
+		case <-time.After(killAfter(attempt)):
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-done
 			kills++
