@@ -135,24 +135,9 @@ func (m *Monitor) History(ctx context.Context, v Vendor, opts HistoryOptions) (r
 			return res, fmt.Errorf("--%s %q: want a date as 1 to 14 digits, e.g. 2015 or 20150601", name, ts)
 		}
 	}
-	site, err := siteOf(v.URL)
+	site, vendor, logger, _, err := m.prepare(ctx, v, "history")
 	if err != nil {
 		return res, err
-	}
-	vendor, err := m.db.EnsureVendor(ctx, v.Name, v.URL)
-	if err != nil {
-		return res, err
-	}
-	logger := m.logger.With("vendor", v.Name)
-	stale, err := m.db.NeedsReextract(ctx, vendor.ID, v.Fingerprint())
-	if err != nil {
-		return res, err
-	}
-	if stale {
-		logger.Info("stored captures were extracted differently; re-extracting before the history", "extractor", v.Fingerprint())
-		if _, err := m.Reextract(ctx, v); err != nil {
-			return res, err
-		}
 	}
 
 	h := &history{

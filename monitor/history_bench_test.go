@@ -23,18 +23,11 @@ import (
 // gap, so the gap rule guarantees it is seen), A/B flapping pages and
 // blocked captures. TestHistorySyntheticShortRevert covers a revert shorter
 // than the gap.
-var syntheticSpec = waybacktest.SyntheticSpec{
-	RevertDays: 200,
-	URL:        "https://www.example-vendor.com/privacy",
-	Start:      time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
-	Years:      20,
-	Captures:   2000,
-	Digests:    400,
-	Changes:    15,
-	Flapping:   60,
-	Blocked:    80,
-	Seed:       1,
-}
+var syntheticSpec = func() waybacktest.SyntheticSpec {
+	s := waybacktest.AcceptanceSpec()
+	s.RevertDays = 200
+	return s
+}()
 
 // The acceptance figures.
 const (
@@ -134,18 +127,7 @@ func TestHistorySynthetic20Years(t *testing.T) {
 		res.Listed, res.Distinct, res.Fetched, res.Reused, res.Inferred, res.Skipped, len(res.Versions), len(res.Changes))
 
 	// Every text change, with its exact window, and nothing else.
-	vendor, err := run.db.VendorByName(t.Context(), syntheticVendor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	changes, err := run.db.Changes(t.Context(), vendor.ID, store.CauseArchive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[waybacktest.SyntheticWindow]bool{}
-	for _, ch := range changes {
-		got[waybacktest.SyntheticWindow{LastOld: ch.OldCapture.Timestamp, FirstNew: ch.NewCapture.Timestamp}] = true
-	}
+	changes, got := storedWindows(t, run.db)
 	want := map[waybacktest.SyntheticWindow]bool{}
 	for i, w := range hist.Windows {
 		want[w] = true
@@ -269,18 +251,7 @@ func TestHistorySyntheticShortRevert(t *testing.T) {
 		if run.err != nil {
 			t.Fatalf("history: %v", run.err)
 		}
-		vendor, err := run.db.VendorByName(t.Context(), syntheticVendor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changes, err := run.db.Changes(t.Context(), vendor.ID, store.CauseArchive)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[waybacktest.SyntheticWindow]bool{}
-		for _, ch := range changes {
-			got[waybacktest.SyntheticWindow{LastOld: ch.OldCapture.Timestamp, FirstNew: ch.NewCapture.Timestamp}] = true
-		}
+		_, got := storedWindows(t, run.db)
 		found, missed := 0, []string{}
 		for i, w := range hist.Windows {
 			if got[w] {
@@ -302,4 +273,23 @@ func TestHistorySyntheticShortRevert(t *testing.T) {
 			t.Errorf("max gap %v is shorter than the reverted stretch, yet %d of %d changes were found", gap, found, len(hist.Windows))
 		}
 	}
+}
+
+// storedWindows returns the synthetic vendor's archive changes and their
+// windows.
+func storedWindows(t *testing.T, db *store.DB) ([]*store.Change, map[waybacktest.SyntheticWindow]bool) {
+	t.Helper()
+	vendor, err := db.VendorByName(t.Context(), syntheticVendor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := db.Changes(t.Context(), vendor.ID, store.CauseArchive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[waybacktest.SyntheticWindow]bool{}
+	for _, ch := range changes {
+		got[waybacktest.SyntheticWindow{LastOld: ch.OldCapture.Timestamp, FirstNew: ch.NewCapture.Timestamp}] = true
+	}
+	return changes, got
 }

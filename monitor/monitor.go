@@ -153,28 +153,11 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 			res.Error = err.Error()
 		}
 	}()
-	site, err := siteOf(v.URL)
+	site, vendor, logger, reextracted, err := m.prepare(ctx, v, "pass")
 	if err != nil {
 		return res, err
 	}
-	vendor, err := m.db.EnsureVendor(ctx, v.Name, v.URL)
-	if err != nil {
-		return res, err
-	}
-	logger := m.logger.With("vendor", v.Name)
-
-	// Text made by another extraction must be redone first, or the first new
-	// capture would be reported as the vendor's change.
-	stale, err := m.db.NeedsReextract(ctx, vendor.ID, v.Fingerprint())
-	if err != nil {
-		return res, err
-	}
-	if stale {
-		logger.Info("stored captures were extracted differently; re-extracting before the pass", "extractor", v.Fingerprint())
-		if res.Reextracted, err = m.Reextract(ctx, v); err != nil {
-			return res, err
-		}
-	}
+	res.Reextracted = reextracted
 
 	var opts crawler.ListOptions
 	last, err := m.db.LatestCapture(ctx, vendor.ID)
@@ -231,6 +214,34 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 		}
 	}
 	return res, nil
+}
+
+// prepare does what a pass and a history share before they start: the
+// vendor's site name and row, a logger, and the re-extraction of stored
+// captures whose text was made another way — or the first new capture would
+// be reported as the vendor's change.
+func (m *Monitor) prepare(ctx context.Context, v Vendor, what string) (string, *store.Vendor, *slog.Logger, *ReextractReport, error) {
+	site, err := siteOf(v.URL)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	vendor, err := m.db.EnsureVendor(ctx, v.Name, v.URL)
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	logger := m.logger.With("vendor", v.Name)
+	stale, err := m.db.NeedsReextract(ctx, vendor.ID, v.Fingerprint())
+	if err != nil {
+		return "", nil, nil, nil, err
+	}
+	var rep *ReextractReport
+	if stale {
+		logger.Info("stored captures were extracted differently; re-extracting before the "+what, "extractor", v.Fingerprint())
+		if rep, err = m.Reextract(ctx, v); err != nil {
+			return "", nil, nil, nil, err
+		}
+	}
+	return site, vendor, logger, rep, nil
 }
 
 // pass holds the state of one vendor's pass.

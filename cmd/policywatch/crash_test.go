@@ -73,34 +73,11 @@ func TestFetchSurvivesKill(t *testing.T) {
 	// Every request waits, so a pass takes seconds and the kills land mid-pass.
 	archive.Set(func(k *waybacktest.Knobs) { k.Latency = 40 * time.Millisecond })
 
-	kills, completed := 0, false
-	for attempt := 0; attempt < 40 && !completed; attempt++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "POLICYWATCH_CRASH_ARGS="+strings.Join([]string{"fetch", "--config", e.config, "--log-level", "error"}, "\x1f"))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		// Kill between 0.2 s and 3.2 s in: during the pass (about 1.3 s) or
-		// while its alerts are sent (60 ms each).
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("fetch failed without being killed: %v\n%s", err, out.String())
-			}
-			completed = true
-		case <-time.After(time.Duration(200+attempt*397%3000) * time.Millisecond):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			kills++
-		}
-	}
-	if !completed {
-		t.Fatalf("no fetch completed in 40 attempts (%d kills)", kills)
-	}
+	// Kill between 0.2 s and 3.2 s in: during the pass (about 1.3 s) or
+	// while its alerts are sent (60 ms each).
+	kills := killRepeatedly(t, []string{"fetch", "--config", e.config, "--log-level", "error"}, func(attempt int) time.Duration {
+		return time.Duration(200+attempt*397%3000) * time.Millisecond
+	})
 	if kills < 3 {
 		t.Logf("only %d kills landed before a run completed", kills)
 	}
@@ -167,4 +144,38 @@ func TestFetchSurvivesKill(t *testing.T) {
 	mu.Unlock()
 	t.Logf("%d kills, then a complete run: %d captures, %d versions, %d changes, %d alerts delivered (%d delivered twice), all consistent",
 		kills, len(caps), len(versions), len(changes), len(items), repeats)
+}
+
+// killRepeatedly runs policywatch with args in a child process (through
+// TestCrashChild) and kills it with SIGKILL killAt(attempt) after its start,
+// again and again, until one run completes before its kill. It returns the
+// number of kills; it fails the test when a run fails on its own or none
+// completes in 40 attempts.
+func killRepeatedly(t *testing.T, args []string, killAt func(attempt int) time.Duration) int {
+	t.Helper()
+	kills := 0
+	for attempt := 0; attempt < 40; attempt++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "POLICYWATCH_CRASH_ARGS="+strings.Join(args, "\x1f"))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("policywatch %s failed without being killed: %v\n%s", args[0], err, out.String())
+			}
+			return kills
+		case <-time.After(killAt(attempt)):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
+	t.Fatalf("no %s run completed in 40 attempts (%d kills)", args[0], kills)
+	return kills
 }

@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -175,32 +172,7 @@ func TestHistorySurvivesKill(t *testing.T) {
 	historyArchive(archive)
 	archive.Set(func(k *waybacktest.Knobs) { k.Latency = 30 * time.Millisecond; k.PageCap = 10 })
 	e := newEnv(t, archive.URL)
-	kills, completed := 0, false
-	for attempt := 0; attempt < 40 && !completed; attempt++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "POLICYWATCH_CRASH_ARGS="+strings.Join([]string{"history", "--vendor", "Acme Cloud", "--config", e.config, "--log-level", "error"}, "\x1f"))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("history failed without being killed: %v\n%s", err, out.String())
-			}
-			completed = true
-		case <-time.After(killAfter(attempt)):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			kills++
-		}
-	}
-	if !completed {
-		t.Fatalf("no history run completed in 40 attempts (%d kills)", kills)
-	}
+	kills := killRepeatedly(t, []string{"history", "--vendor", "Acme Cloud", "--config", e.config, "--log-level", "error"}, killAfter)
 	db, err := store.Open(t.Context(), filepath.Join(e.dir, "data.db"))
 	if err != nil {
 		t.Fatal(err)

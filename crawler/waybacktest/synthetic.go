@@ -95,6 +95,23 @@ const (
 	blockedStatus503   = "status-503"    // an archived 503 (maintenance)
 )
 
+// AcceptanceSpec is the history of the history benchmark's target: 2,000
+// captures over 20 years (2006–2025), 400 distinct digests, 15 real text
+// changes, A/B flapping and blocked captures.
+func AcceptanceSpec() SyntheticSpec {
+	return SyntheticSpec{
+		URL:      "https://www.example-vendor.com/privacy",
+		Start:    time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
+		Years:    20,
+		Captures: 2000,
+		Digests:  400,
+		Changes:  15,
+		Flapping: 60,
+		Blocked:  80,
+		Seed:     1,
+	}
+}
+
 // revertMaxGap bounds the time from the last capture before a change to the
 // first capture after its revert.
 const revertMaxGap = 85 * 24 * time.Hour

@@ -25,17 +25,7 @@ import (
 // acceptanceSpec is the history of the target: 2,000 captures over
 // 20 years, 400 distinct digests, 15 real text changes, A/B flapping and
 // blocked captures. monitor/history_bench_test.go uses the same figures.
-var acceptanceSpec = waybacktest.SyntheticSpec{
-	URL:      "https://www.example-vendor.com/privacy",
-	Start:    time.Date(2006, 1, 1, 0, 0, 0, 0, time.UTC),
-	Years:    20,
-	Captures: 2000,
-	Digests:  400,
-	Changes:  15,
-	Flapping: 60,
-	Blocked:  80,
-	Seed:     1,
-}
+var acceptanceSpec = waybacktest.AcceptanceSpec()
 
 func TestSyntheticGroundTruth(t *testing.T) {
 	specs := map[string]waybacktest.SyntheticSpec{
