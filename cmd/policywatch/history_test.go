@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,4 +202,28 @@ func TestHistorySurvivesKill(t *testing.T) {
 	}
 	t.Logf("%d kills; %d playback requests in all (uninterrupted: %d); %d CDX requests", kills,
 		archive.Stats().Playback.Requests, refFetches, archive.Stats().CDX.Requests)
+}
+
+func TestHistoryStopsWhenTheArchiveIsUnreachable(t *testing.T) {
+	archive := waybacktest.New()
+	historyArchive(archive)
+	e := newEnv(t, archive.URL)
+	ctx := t.Context()
+	// The archive goes away after the listing and a few fetches.
+	var once sync.Once
+	archive.Set(func(k *waybacktest.Knobs) { k.Latency = 5 * time.Millisecond })
+	go func() {
+		for archive.Stats().Playback.Requests < 5 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		once.Do(archive.Close)
+	}()
+	_, _, err := e.run("history", "--vendor", "Acme Cloud")
+	once.Do(archive.Close)
+	if err == nil || !strings.Contains(err.Error(), "refuses connections") || !strings.Contains(err.Error(), "resumes where it stopped") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := e.count("captures"); n == 0 {
+		t.Error("nothing kept from before the outage")
+	}
 }
