@@ -131,7 +131,7 @@ func (m *Monitor) History(ctx context.Context, v Vendor, opts HistoryOptions) (r
 		opts.MaxGap = DefaultMaxGap
 	}
 	for name, ts := range map[string]string{"from": opts.From, "to": opts.To} {
-		if ts != "" && !validTimestamp(ts) {
+		if ts != "" && !ValidTimestamp(ts) {
 			return res, fmt.Errorf("--%s %q: want a date as 1 to 14 digits, e.g. 2015 or 20150601", name, ts)
 		}
 	}
@@ -663,7 +663,9 @@ func pad(ts string, upper bool) string {
 	return ts + "00000101000000"[len(ts):]
 }
 
-func validTimestamp(ts string) bool {
+// ValidTimestamp reports whether ts is a Wayback date of 1 to 14 digits
+// naming a real moment (2015, 201506, 20150601, … 20150601123000).
+func ValidTimestamp(ts string) bool {
 	if len(ts) == 0 || len(ts) > 14 || strings.Trim(ts, "0123456789") != "" {
 		return false
 	}

@@ -65,7 +65,7 @@ Dates are Wayback timestamps of 1 to 14 digits: 2015, 201506, 20150601.
 		return fmt.Errorf("history: --max-gap %d: want at least 1 day", *maxGap)
 	}
 	for name, v := range map[string]string{"from": *from, "to": *to} {
-		if v != "" && !validDate(v) {
+		if v != "" && !monitor.ValidTimestamp(v) {
 			return fmt.Errorf("history: --%s %q: want a date as 1 to 14 digits (YYYY, YYYYMM, YYYYMMDD, … YYYYMMDDhhmmss)", name, v)
 		}
 	}
@@ -130,14 +130,6 @@ func historyHint(err error, now time.Time) string {
 		return "\nthe archive kept failing. Everything so far is stored; run the same command again later (after " + retry + ") and it resumes where it stopped"
 	}
 	return hint(err)
-}
-
-func validDate(s string) bool {
-	if len(s) == 0 || len(s) > 14 || strings.Trim(s, "0123456789") != "" {
-		return false
-	}
-	_, err := time.Parse("20060102150405", s+"00000101000000"[len(s):])
-	return err == nil
 }
 
 func printHistory(w io.Writer, r *monitor.HistoryResult) {
