@@ -142,7 +142,8 @@ func (m *Monitor) History(ctx context.Context, v Vendor, opts HistoryOptions) (r
 
 	h := &history{
 		pass: &pass{Monitor: m, vendor: vendor, cfg: v, site: site, logger: logger,
-			res: &PassResult{Vendor: v.Name, URL: v.URL}, middle: true, quiet: true, docs: map[string]*snapshot.Document{}},
+			res: &PassResult{Vendor: v.Name, URL: v.URL}, middle: true, quiet: true, docs: map[string]*snapshot.Document{},
+			hashes: map[*snapshot.Document]string{}},
 		opts: opts,
 		out:  res,
 		prog: HistoryProgress{Vendor: v.Name, Phase: "listing"},

@@ -262,15 +262,40 @@ type pass struct {
 	// share its text, and history records many of them. (Links in the text
 	// point at the capture extracted first; text identity ignores that.)
 	docs map[string]*snapshot.Document
+	// hashes caches the text identity of the cached documents.
+	hashes map[*snapshot.Document]string
+}
+
+// hash returns the text identity of doc, once per cached document.
+func (p *pass) hash(doc *snapshot.Document) string {
+	if h, ok := p.hashes[doc]; ok {
+		return h
+	}
+	h := snapshot.Hash(doc.Markdown())
+	if p.hashes != nil {
+		p.hashes[doc] = h
+	}
+	return h
 }
 
 // extract runs the extractor over a capture's body, once per distinct body.
-func (p *pass) extract(body []byte, c crawler.Capture, contentType string) (*snapshot.Document, error) {
+// body is nil for a capture that reuses the stored body bodySHA; the
+// stored bytes are then read only when the text is not cached.
+func (p *pass) extract(ctx context.Context, body []byte, bodySHA string, c crawler.Capture, contentType string) (*snapshot.Document, error) {
 	var key string
 	if p.docs != nil {
-		key = store.SHA256(body) + "\x00" + contentType
+		if bodySHA == "" {
+			bodySHA = store.SHA256(body)
+		}
+		key = bodySHA + "\x00" + contentType
 		if d, ok := p.docs[key]; ok {
 			return d, nil
+		}
+	}
+	if body == nil {
+		var err error
+		if body, err = p.db.Body(ctx, bodySHA); err != nil {
+			return nil, err
 		}
 	}
 	src := snapshot.Source{Site: p.site, URL: c.Original, Timestamp: c.Timestamp, ContentType: contentType}
@@ -340,13 +365,14 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec})
 	}
 
+	// body stays nil for a reused capture: its stored bytes are only read
+	// when its text is not already known.
 	var body []byte
 	reused, err := p.reuse(ctx, c, &rec)
 	if err != nil {
 		return nil, err
 	}
-	if reused != nil {
-		body = reused
+	if reused {
 		p.res.Reused++
 	} else {
 		mem, err := p.archive.Fetch(ctx, c.Timestamp, c.Original)
@@ -383,24 +409,24 @@ func (p *pass) process(ctx context.Context, c crawler.Capture) (*store.RecordRes
 		}
 	}
 
-	doc, err := p.extract(body, c, rec.ContentType)
+	doc, err := p.extract(ctx, body, rec.BodySHA256, c, rec.ContentType)
 	if err != nil {
 		rec.Verdict = string(snapshot.VerdictUnsupported)
 		rec.VerdictReason = err.Error()
 		p.res.NotVersions++
-		return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec, Body: newBody(body, reused)})
+		return p.db.RecordCapture(ctx, store.RecordInput{Capture: rec, Body: body})
 	}
 	rec.Charset = doc.Charset
 	rec.Verdict = string(doc.Quality.Verdict)
 	rec.VerdictReason = doc.Quality.Reason
-	in := store.RecordInput{Capture: rec, Body: newBody(body, reused), Document: doc}
+	in := store.RecordInput{Capture: rec, Body: body, Document: doc}
 	if !doc.Quality.OK() {
 		p.res.NotVersions++
 		p.logger.Info("capture is not a policy text", "timestamp", c.Timestamp, "verdict", doc.Quality.Verdict, "reason", doc.Quality.Reason)
 		return p.db.RecordCapture(ctx, in)
 	}
 
-	hash := snapshot.Hash(doc.Markdown())
+	hash := p.hash(doc)
 	prev, prevCap, err := p.db.VersionBefore(ctx, p.vendor.ID, c.Timestamp)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -490,33 +516,20 @@ func (p *pass) alerts(prev *store.Version, prevCap, cur *store.Capture, doc *sna
 }
 
 // reuse looks for a stored body with the capture's digest, so that a capture
-// whose payload we already hold costs no playback request. It fills rec from
-// the earlier capture and returns the body, or nil when nothing matches.
-func (p *pass) reuse(ctx context.Context, c crawler.Capture, rec *store.Capture) ([]byte, error) {
+// whose payload we already hold costs no playback request. It points rec at
+// the earlier capture's body and reports whether one matched.
+func (p *pass) reuse(ctx context.Context, c crawler.Capture, rec *store.Capture) (bool, error) {
 	earlier, err := p.db.CaptureByDigest(ctx, c.Digest)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
+		return false, nil
 	}
 	if err != nil {
-		return nil, err
-	}
-	body, err := p.db.Body(ctx, earlier.BodySHA256)
-	if err != nil {
-		return nil, err
+		return false, err
 	}
 	rec.BodySHA256 = earlier.BodySHA256
 	rec.HTTPStatus = earlier.HTTPStatus
 	rec.ContentType = earlier.ContentType
-	return body, nil
-}
-
-// newBody returns body when it was fetched now (so it must be stored), nil
-// when it was reused from the store.
-func newBody(body, reused []byte) []byte {
-	if reused != nil {
-		return nil
-	}
-	return body
+	return true, nil
 }
 
 func summarise(ch *store.Change) ChangeSummary {
