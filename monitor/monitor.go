@@ -147,10 +147,14 @@ func (m *Monitor) Run(ctx context.Context, vendors []Vendor) ([]*PassResult, err
 // capture newer than the newest one already recorded, oldest first.
 func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err error) {
 	res = &PassResult{Vendor: v.Name, URL: v.URL, Changes: []ChangeSummary{}}
+	var vendor *store.Vendor
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("vendor %q: %w", v.Name, err)
 			res.Error = err.Error()
+		}
+		if vendor != nil {
+			m.recordOutcome(ctx, vendor, err)
 		}
 	}()
 	site, vendor, logger, reextracted, err := m.prepare(ctx, v, "pass")
@@ -214,6 +218,18 @@ func (m *Monitor) Pass(ctx context.Context, v Vendor) (res *PassResult, err erro
 		}
 	}
 	return res, nil
+}
+
+// recordOutcome stores how a pass ended, for the dashboard's health column.
+// It runs even when ctx was cancelled (an interrupted pass is worth
+// showing), and a failure to record is logged, not returned: the pass's own
+// outcome matters more.
+func (m *Monitor) recordOutcome(ctx context.Context, vendor *store.Vendor, passErr error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := m.db.RecordPassOutcome(ctx, vendor.ID, m.now(), passErr); err != nil {
+		m.logger.Warn("could not record the pass outcome", "vendor", vendor.Name, "err", err)
+	}
 }
 
 // prepare does what a pass and a history share before they start: the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -173,4 +174,95 @@ func decodeReport(s string) (*diffing.Change, error) {
 		return nil, fmt.Errorf("decode change report: %w", err)
 	}
 	return &c, nil
+}
+
+// Severity levels in increasing order, as diffing names them.
+var severityLevels = []string{"none", "low", "medium", "high"}
+
+// ChangeFilter selects changes for RecentChanges. Zero fields select all.
+type ChangeFilter struct {
+	VendorID int64  // one vendor's changes
+	Cause    string // CauseArchive or CauseExtractor
+	// MinLevel keeps changes of this severity level or above (none, low,
+	// medium, high).
+	MinLevel string
+	// Before keeps changes whose first new capture is older than this
+	// 14-digit timestamp: the cursor of the next page.
+	Before string
+	Limit  int // at most this many (default 50)
+}
+
+// RecentChanges returns the changes matching f, newest first by the first
+// capture with the new text: what a reader of a feed or the API wants first.
+func (db *DB) RecentChanges(ctx context.Context, f ChangeFilter) ([]*Change, error) {
+	where := []string{"1 = 1"}
+	var args []any
+	if f.VendorID != 0 {
+		where = append(where, "ch.vendor_id = ?")
+		args = append(args, f.VendorID)
+	}
+	if f.Cause != "" {
+		where = append(where, "ch.cause = ?")
+		args = append(args, f.Cause)
+	}
+	if f.MinLevel != "" {
+		i := slices.Index(severityLevels, f.MinLevel)
+		if i < 0 {
+			return nil, fmt.Errorf("recent changes: severity level %q: want one of %s", f.MinLevel, strings.Join(severityLevels, ", "))
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(severityLevels)-i), ", ")
+		where = append(where, "ch.severity_level IN ("+marks+")")
+		for _, l := range severityLevels[i:] {
+			args = append(args, l)
+		}
+	}
+	if f.Before != "" {
+		where = append(where, "c.timestamp < ?")
+		args = append(args, f.Before)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	// changesWhere sorts oldest first; the newest ids are picked here, so
+	// that only one page of rows is decoded.
+	rows, err := db.db.QueryContext(ctx, `SELECT ch.id FROM changes ch JOIN captures c ON c.id = ch.new_capture_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY c.timestamp DESC, ch.id DESC LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("recent changes: %w", err)
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("recent changes: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent changes: %w", err)
+	}
+	if len(ids) == 0 {
+		return []*Change{}, nil
+	}
+	out, err := db.changesWhere(ctx, db.db, "ch.id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", ids...)
+	if err != nil {
+		return nil, fmt.Errorf("recent changes: %w", err)
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// ChangeByID returns one change, or ErrNotFound.
+func (db *DB) ChangeByID(ctx context.Context, id int64) (*Change, error) {
+	out, err := db.changesWhere(ctx, db.db, "ch.id = ?", id)
+	if err != nil {
+		return nil, fmt.Errorf("change %d: %w", id, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("change %d: %w", id, ErrNotFound)
+	}
+	return out[0], nil
 }

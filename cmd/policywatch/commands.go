@@ -373,73 +373,11 @@ HTML, and stripped of escape sequences on the terminal.
 		if newV, err = versionAt(ctx, db, v, *to); err != nil {
 			return err
 		}
-		if recorded, err = recordedChange(ctx, db, v, oldV, newV, *from, *to); err != nil {
+		if recorded, err = db.ChangeBetween(ctx, v.ID, oldV, newV, *from, *to); err != nil {
 			return err
 		}
 	}
-	return writeDiff(m.Stdout, *format, opts, diffReport(v, oldV, newV, recorded, cfg.Terms(diffing.DefaultTerms)))
-}
-
-// recordedChange returns the archive change that took the text from oldV to
-// newV between the timestamps from and to, or nil when there is none (the
-// versions are the same, or the text went through others in between): only
-// a recorded change has a window.
-func recordedChange(ctx context.Context, db *store.DB, v *store.Vendor, oldV, newV *store.Version, from, to string) (*store.Change, error) {
-	if oldV.ID == newV.ID {
-		return nil, nil
-	}
-	changes, err := db.Changes(ctx, v.ID, store.CauseArchive)
-	if err != nil {
-		return nil, err
-	}
-	// Timestamps of 1-14 digits name a period; its last second bounds it.
-	upper := func(ts string) string { return ts + strings.Repeat("9", max(0, 14-len(ts))) }
-	var found *store.Change
-	for _, c := range changes {
-		first := c.NewCapture.Timestamp
-		if c.FromVersionID == oldV.ID && c.ToVersionID == newV.ID && first > upper(from) && (to == "" || first <= upper(to)) {
-			found = c // the latest such change, as changes come in archive order
-		}
-	}
-	return found, nil
-}
-
-// diffReport builds the Report of a comparison: the two versions named by
-// their first captures and, for a recorded change, its window.
-func diffReport(v *store.Vendor, oldV, newV *store.Version, recorded *store.Change, terms []diffing.Term) diffing.Report {
-	side := func(ver *store.Version) diffing.Side {
-		return diffing.Side{Timestamp: ver.First.Timestamp, WaybackURL: ver.First.WaybackURL(), StatedDate: ver.StatedDate}
-	}
-	r := diffing.Report{Vendor: v.Name, URL: v.URL, Old: side(oldV), New: side(newV)}
-	if recorded != nil {
-		r.Window = &diffing.Window{
-			LastOld:  diffing.CaptureRef{Timestamp: recorded.OldCapture.Timestamp, WaybackURL: recorded.OldCapture.WaybackURL()},
-			FirstNew: diffing.CaptureRef{Timestamp: recorded.NewCapture.Timestamp, WaybackURL: recorded.NewCapture.WaybackURL()},
-		}
-	}
-	r.Change = changeBetween(oldV, newV, recorded, terms)
-	return r
-}
-
-// changeBetween returns the analysis of the change from oldV to newV. A
-// recorded change between exactly these versions brings the analysis made
-// when it was detected (kinds such as flip-back, severity as alerted), so the
-// diff says what the alert said; only its line diff is recomputed. Other
-// pairs are compared afresh with the configured key terms.
-func changeBetween(oldV, newV *store.Version, recorded *store.Change, terms []diffing.Term) diffing.Change {
-	if oldV.ID == newV.ID {
-		return diffing.Change{OldDate: oldV.StatedDate, NewDate: newV.StatedDate}
-	}
-	if recorded != nil && recorded.Report != nil && recorded.FromVersionID == oldV.ID && recorded.ToVersionID == newV.ID {
-		c := *recorded.Report
-		c.Unified = diffing.Unified("old", "new", oldV.Document(), newV.Document())
-		return c
-	}
-	// The new text equals one seen before the old one: only the store
-	// knows, so it is said here. For hand-picked sides the order is the
-	// user's and a flip-back means nothing.
-	flipBack := recorded != nil && newV.First.Timestamp < recorded.OldCapture.Timestamp
-	return diffing.CompareWith(oldV.Document(), newV.Document(), diffing.Options{FlipBack: flipBack, Terms: terms})
+	return writeDiff(m.Stdout, *format, opts, store.BuildReport(v, oldV, newV, recorded, cfg.Terms(diffing.DefaultTerms)))
 }
 
 // writeDiff renders the report in the chosen format.

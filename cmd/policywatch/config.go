@@ -41,9 +41,12 @@ type Config struct {
 	// Schedule is every vendor's default cron spec: five fields or a
 	// descriptor such as @hourly, optionally prefixed with CRON_TZ=.
 	Schedule string `yaml:"schedule"`
-	// Listen is the address of /healthz, /readyz and /metrics; port 0 picks
-	// a free port (logged at start).
+	// Listen is the address of the dashboard, API and feeds (`serve`, and
+	// the daemon) and of the daemon's /healthz, /readyz and /metrics; port 0
+	// picks a free port (logged at start).
 	Listen string `yaml:"listen"`
+	// Web is the dashboard's access control (docs/web.md).
+	Web WebConfig `yaml:"web"`
 	// Timezone is the zone of specs without CRON_TZ=. UTC by default,
 	// because local daylight-saving jumps skip or repeat hours.
 	Timezone string `yaml:"timezone"`
@@ -70,6 +73,55 @@ type WaybackConfig struct {
 	// PauseOn429 is how long every request of an endpoint class waits after a
 	// 429 that carries no Retry-After; it doubles while 429s continue.
 	PauseOn429 time.Duration `yaml:"pause_on_429"`
+}
+
+// WebConfig guards the dashboard, JSON API and feeds. They are open on a
+// loopback address; anywhere else a token or a user and password is
+// required, because policy history may be confidential to the company
+// watching it, and the daemon's address may be reachable by others.
+type WebConfig struct {
+	// Enabled serves the dashboard on listen: (default true). The daemon's
+	// probes and metrics are served either way.
+	Enabled *bool `yaml:"enabled"`
+	// Token is accepted as a bearer token, or as the password of HTTP basic
+	// auth with any user name (so a browser or feed reader can use it).
+	Token string `yaml:"token"`
+	// User and Password are HTTP basic-auth credentials.
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	// BaseURL is the dashboard's public address (https://policies.example.com)
+	// for absolute links in feeds, when it sits behind a proxy; by default
+	// links are made from the request's host.
+	BaseURL string `yaml:"base_url"`
+}
+
+// On reports whether the dashboard is served.
+func (w WebConfig) On() bool { return w.Enabled == nil || *w.Enabled }
+
+// hasAuth reports whether any credential is configured.
+func (w WebConfig) hasAuth() bool { return w.Token != "" || w.User != "" }
+
+// checkWebAuth refuses to serve the dashboard without credentials on an
+// address other machines can reach.
+func checkWebAuth(listen string, w WebConfig) error {
+	if !w.On() || w.hasAuth() || isLoopback(listen) {
+		return nil
+	}
+	return fmt.Errorf("listen: %s can be reached from other machines, so the dashboard needs credentials: set web.token (or web.user and web.password), for example token: ${POLICYWATCH_WEB_TOKEN}; or listen on 127.0.0.1; or set web.enabled: false to serve only /healthz, /readyz and /metrics", listen)
+}
+
+// isLoopback reports whether a host:port address is reachable only from this
+// machine: a loopback IP or "localhost". An empty host means every address.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // VendorConfig is one watched document.
@@ -404,6 +456,9 @@ func (c *Config) validateDaemon() []error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port (e.g. 127.0.0.1:8080): %w", c.Listen, err))
 	}
+	if err := c.validateWeb(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil || c.Timezone == "" {
 		errs = append(errs, fmt.Errorf("timezone: %q is not an IANA zone name such as UTC or Europe/Paris", c.Timezone))
 	}
@@ -414,6 +469,32 @@ func (c *Config) validateDaemon() []error {
 		errs = append(errs, fmt.Errorf("max_concurrent: %d must be at least 1", c.MaxConcurrent))
 	}
 	return errs
+}
+
+// validateWeb checks the web section against listen.
+func (c *Config) validateWeb() error {
+	w := c.Web
+	var errs []error
+	if (w.User == "") != (w.Password == "") {
+		errs = append(errs, errors.New("web: user and password go together: set both, or neither and use web.token"))
+	}
+	if strings.Contains(w.User, ":") {
+		errs = append(errs, errors.New("web.user: must not contain ':' (HTTP basic auth cannot carry it)"))
+	}
+	if w.Token != "" && len(w.Token) < 16 {
+		errs = append(errs, errors.New("web.token: too short; use at least 16 random characters (for example: openssl rand -hex 24)"))
+	}
+	if w.BaseURL != "" {
+		if u, err := url.Parse(w.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("web.base_url: %q is not an absolute http(s) URL", w.BaseURL))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err == nil {
+		if err := checkWebAuth(c.Listen, w); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // VendorSchedule is the cron spec a vendor's passes follow in the daemon.
