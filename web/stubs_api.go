@@ -2,18 +2,7 @@ package web
 
 import "net/http"
 
-// Handlers not yet written; each helper replaces its own.
-
-func notYet(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented yet", http.StatusNotImplemented)
-}
-
-func (s *Server) vendorsPage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
-func (s *Server) vendorPage(w http.ResponseWriter, r *http.Request)  { notYet(w, r) }
-func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
-func (s *Server) changePage(w http.ResponseWriter, r *http.Request)  { notYet(w, r) }
-func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
-func (s *Server) static(w http.ResponseWriter, r *http.Request)      { notYet(w, r) }
+// Replaced by api.go and feeds.go.
 
 func (s *Server) apiVendors(w http.ResponseWriter, r *http.Request)  { notYet(w, r) }
 func (s *Server) apiVendor(w http.ResponseWriter, r *http.Request)   { notYet(w, r) }
