@@ -4,10 +4,6 @@ import "net/http"
 
 // Replaced by pages.go.
 
-func notYet(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented yet", http.StatusNotImplemented)
-}
-
 func (s *Server) vendorsPage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
 func (s *Server) vendorPage(w http.ResponseWriter, r *http.Request)  { notYet(w, r) }
 func (s *Server) versionPage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
