@@ -2,6 +2,7 @@ package web
 
 import "net/http"
 
+
 // Replaced by api.go and feeds.go.
 
 func (s *Server) apiVendors(w http.ResponseWriter, r *http.Request)  { notYet(w, r) }

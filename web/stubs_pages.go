@@ -2,6 +2,7 @@ package web
 
 import "net/http"
 
+
 // Replaced by pages.go.
 
 func (s *Server) vendorsPage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
