@@ -2,7 +2,6 @@ package web
 
 import "net/http"
 
-
 // Replaced by api.go and feeds.go.
 
 func (s *Server) apiVendors(w http.ResponseWriter, r *http.Request)  { notYet(w, r) }

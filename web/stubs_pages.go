@@ -2,7 +2,6 @@ package web
 
 import "net/http"
 
-
 // Replaced by pages.go.
 
 func (s *Server) vendorsPage(w http.ResponseWriter, r *http.Request) { notYet(w, r) }
