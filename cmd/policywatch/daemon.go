@@ -41,7 +41,8 @@ func (m *Main) runDaemon(ctx context.Context, args []string) error {
 	fs, common := m.newFlagSet("daemon", "[--grace DURATION] [--log-format json|text]",
 		`Runs until stopped: one pass per vendor on the config's cron schedule
 (schedule:, or a vendor's own schedule:), all vendors sharing the archive's
-rate limits, with /healthz, /readyz and /metrics on listen:.
+rate limits, with the dashboard, API and feeds (docs/web.md) and /healthz, /readyz and
+/metrics on listen:.
 SIGHUP reloads the config (a bad file is rejected and the old one keeps
 running); SIGTERM or SIGINT lets passes in flight finish within --grace,
 cancels the rest, and exits 0. See docs/daemon.md.
@@ -284,7 +285,8 @@ func (d *daemon) shutdown(grace time.Duration, stopSending context.CancelFunc, s
 // ones stop being scheduled (a pass in flight finishes), new ones start. A
 // file that does not parse or validate is rejected and the running config
 // stays in force. Settings bound at start (database, wayback, listen,
-// timezone, jitter, max_concurrent, alerts) need a restart; a change is logged.
+// timezone, jitter, max_concurrent, alerts, web) need a restart; a change is
+// logged.
 func (d *daemon) Reload() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -418,5 +420,6 @@ func restartOnly(old, cur *Config) []string {
 	check("jitter", old.Jitter, cur.Jitter)
 	check("max_concurrent", old.MaxConcurrent, cur.MaxConcurrent)
 	check("alerts", old.Alerts, cur.Alerts)
+	check("web", old.Web, cur.Web)
 	return out
 }

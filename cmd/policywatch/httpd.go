@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -14,11 +15,17 @@ import (
 // makes the probe fail rather than hang.
 const healthTimeout = 2 * time.Second
 
-// handler serves the daemon's operational endpoints. They are for probes and
-// scrapers on a private address, so they carry no authentication and no
-// data about the policies themselves.
+// handler serves the daemon's operational endpoints and, unless web.enabled
+// is false, the dashboard, API and feeds. The operational endpoints are for
+// probes and scrapers, so they carry no authentication and no data about
+// the policies themselves; everything else is behind web's credentials.
 func (d *daemon) handler() http.Handler {
 	mux := http.NewServeMux()
+	if d.cfg.Web.On() {
+		mux.Handle("/", webHandler(d.db, d.logger, d.config, func(name string) time.Time {
+			return d.sched.Next(strings.ToLower(name))
+		}))
+	}
 	mux.HandleFunc("GET /healthz", d.healthz)
 	mux.HandleFunc("GET /readyz", d.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{
@@ -59,4 +66,11 @@ func (d *daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	default:
 		fmt.Fprintln(w, "ready")
 	}
+}
+
+// config returns the config in force, which a reload replaces.
+func (d *daemon) config() *Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
 }

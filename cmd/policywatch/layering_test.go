@@ -28,6 +28,9 @@ func TestImportLayering(t *testing.T) {
 		"monitor":             {"snapshot", "diffing", "crawler", "store"},
 		"notify":              {"diffing", "store"},
 		"export":              {"snapshot", "diffing", "store"}, // never crawler or monitor: it only reads what is stored
+		// web only reads what is stored, and never sees notify's config, so
+		// no SMTP password or webhook secret can reach a page.
+		"web": {"snapshot", "diffing", "store"},
 	}
 	forbidden := map[string][]string{ // standard or third-party packages each must not import
 		"snapshot": {"net/http", "database/sql", "os"},
@@ -37,6 +40,7 @@ func TestImportLayering(t *testing.T) {
 		"monitor":  {"database/sql", "github.com/PuerkitoBio/goquery"},
 		"notify":   {"database/sql", "github.com/PuerkitoBio/goquery", "github.com/gocolly/colly/v2"},
 		"export":   {"database/sql", "net/http", "modernc.org/sqlite", "github.com/gocolly/colly/v2"},
+		"web":      {"database/sql", "modernc.org/sqlite", "github.com/gocolly/colly/v2", "text/template"},
 	}
 	seen := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

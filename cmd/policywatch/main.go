@@ -63,7 +63,9 @@ Commands:
   alerts     list, retry, test and send change alerts (email, webhooks)
   eval       measure extraction against a corpus of archived pages and expected texts
   demo       run the whole pipeline offline against a built-in replay archive
-  daemon     run passes on the config's cron schedule, with /healthz and /metrics
+  serve      serve the web dashboard, JSON API and Atom feeds from the database
+  daemon     run passes on the config's cron schedule, serving the dashboard,
+             /healthz and /metrics
   version    print the program version
 
 Every command takes --config FILE (default $POLICYWATCH_CONFIG or
@@ -103,6 +105,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.runReextract(ctx, rest)
 	case "daemon":
 		return m.runDaemon(ctx, rest)
+	case "serve":
+		return m.runServe(ctx, rest)
 	case "version":
 		fmt.Fprintln(m.Stdout, "policywatch", Version)
 		return nil
