@@ -64,14 +64,17 @@ func demoRound(round int) []waybacktest.Capture {
 }
 
 func (m *Main) runDemo(ctx context.Context, args []string) error {
-	fs, _ := m.newFlagSet("demo", "[--dir DIR]",
+	fs, _ := m.newFlagSet("demo", "[--dir DIR] [--serve [--listen ADDR]]",
 		`Runs the whole pipeline offline: serves a built-in replay of archived
 captures of three fictional vendors on 127.0.0.1, runs fetch twice against it
 (new captures appear in between, one of which changes the policy text and its
 "last updated" date), and prints the versions and the diff a user would see.
-Nothing leaves this machine.
+With --serve it then serves the web dashboard over the demo's database until
+Ctrl-C. Nothing leaves this machine.
 `)
 	dir := fs.String("dir", "", "keep the demo's config and database in this `directory` (default: a temporary one, removed afterwards)")
+	serve := fs.Bool("serve", false, "then serve the dashboard (policywatch serve) until Ctrl-C")
+	listen := fs.String("listen", "127.0.0.1:8080", "with --serve: the loopback `address` to serve on")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -120,7 +123,11 @@ Nothing leaves this machine.
 	if err := step("What changed", "diff", "--vendor", "Acme Cloud"); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "\nSee a whole version with:\n  policywatch show --vendor \"Acme Cloud\" --config %s\n(run the demo with --dir to keep its files)\n", cfgPath)
+	if *serve {
+		fmt.Fprintf(m.Stdout, "\n### The dashboard\n$ policywatch serve --listen %s\n", *listen)
+		return m.Run(ctx, []string{"serve", "--config", cfgPath, "--listen", *listen, "--log-level", "warn"})
+	}
+	fmt.Fprintf(m.Stdout, "\nSee a whole version with:\n  policywatch show --vendor \"Acme Cloud\" --config %s\n(run the demo with --dir to keep its files, or with --serve to browse them)\n", cfgPath)
 	return nil
 }
 

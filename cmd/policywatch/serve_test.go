@@ -43,13 +43,18 @@ alerts:
 // and a function that stops it and returns Run's error and the log.
 func startServe(t *testing.T, cfgPath string, args ...string) (string, func() (error, string)) {
 	t.Helper()
+	return startServing(t, append([]string{"serve", "--config", cfgPath, "--log-level", "debug"}, args...))
+}
+
+// startServing runs a command that ends by serving the dashboard (serve,
+// demo --serve) and waits for the address it prints.
+func startServing(t *testing.T, args []string) (string, func() (error, string)) {
+	t.Helper()
 	out, logs := &logLines{}, &logLines{}
 	m := &Main{Stdout: out, Stderr: logs, Getenv: serveEnv}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() {
-		done <- m.Run(ctx, append([]string{"serve", "--config", cfgPath, "--log-level", "debug"}, args...))
-	}()
+	go func() { done <- m.Run(ctx, args) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if _, u, ok := strings.Cut(out.String(), "Serving the dashboard on "); ok {
@@ -309,5 +314,23 @@ func TestDaemonServesTheDashboard(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemoServe is the newcomer's path: the demo, then its dashboard.
+func TestDemoServe(t *testing.T) {
+	base, stop := startServing(t, []string{"demo", "--dir", t.TempDir(), "--serve", "--listen", "127.0.0.1:0"})
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(base + "/vendors/Acme%20Cloud")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "2022-06-14") {
+		t.Fatalf("GET /vendors/Acme%%20Cloud = %d, want 200 with the 2022 stated date:\n%s", resp.StatusCode, b)
+	}
+	if err, logs := stop(); err != nil {
+		t.Fatalf("demo --serve returned %v after Ctrl-C, want nil\n%s", err, logs)
 	}
 }
