@@ -84,11 +84,11 @@ type RenderOptions struct {
 func Render(w io.Writer, format string, r Report, opts RenderOptions) error {
 	switch format {
 	case FormatTerminal:
-		return renderText(w, newView(r, opts), opts.Color)
+		return renderText(w, NewView(r, opts), opts.Color)
 	case FormatMarkdown:
-		return renderMarkdown(w, newView(r, opts))
+		return renderMarkdown(w, NewView(r, opts))
 	case FormatHTML:
-		return renderHTML(w, newView(r, opts))
+		return renderHTML(w, NewView(r, opts))
 	case FormatJSON:
 		return RenderJSON(w, r)
 	}
@@ -137,44 +137,57 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// view is what the human formats show, worked out once so that terminal,
-// Markdown and HTML always say the same thing.
-type view struct {
+// View is what the human formats show, worked out once so that terminal,
+// Markdown, HTML and the web dashboard always say the same thing. Every
+// string in it that comes from archived text has been through clean, so a
+// renderer only has to escape for its own format.
+type View struct {
 	Vendor, URL string
-	Kinds       []kindView
+	Kinds       []KindView
 	Severity    Severity
 	DateLine    string // "2021-03-03 → 2022-06-14" or "unchanged (2021-03-03)"
-	Old, New    sideView
-	Window      *windowView
+	Old, New    SideView
+	Window      *WindowView
 	// Note, Stats and HiddenWhat are the renderer's own words and numbers,
 	// never archived text, so Markdown shows them unescaped.
 	Note       string // said instead of clause changes when there are none to show
 	Stats      string // "3 modified, 1 added; 14 unchanged"
-	Groups     []groupView
+	Groups     []GroupView
 	Hidden     int    // cosmetic clause changes not shown
 	HiddenWhat string // what they touch: "punctuation, links"
 	Unified    string // the line diff, when there is no clause analysis
 }
 
-type kindView struct {
-	Kind, Label, Note string
+// KindView is one kind of a change as readers see it.
+type KindView struct {
+	Kind  string // one of the Kind constants, or "other" for a kind this renderer does not know
+	Label string // "SILENT CHANGE", …
+	Note  string // what the kind means, "" for an unknown kind
 }
 
-type sideView struct {
-	Timestamp, When, URL, StatedDate string
-	ISO                              string // RFC 3339, for <time datetime>
+// SideView is one capture of a version: when it was taken and where it can
+// be read in the archive.
+type SideView struct {
+	Timestamp  string // the 14-digit Wayback timestamp
+	When       string // "2022-07-01 12:05:05 UTC", or Timestamp when it does not parse
+	URL        string // the raw (id_) playback URL, not checked: see the renderers before linking it
+	StatedDate string // "YYYY-MM-DD", "" when none
+	ISO        string // RFC 3339, for <time datetime>; "" when Timestamp does not parse
 }
 
-type windowView struct {
-	LastOld, FirstNew sideView
+// WindowView brackets a recorded change in the archive.
+type WindowView struct {
+	LastOld, FirstNew SideView
 }
 
-type groupView struct {
+// GroupView is the clause changes of one section, in document order.
+type GroupView struct {
 	Section string
-	Items   []itemView
+	Items   []ItemView
 }
 
-type itemView struct {
+// ItemView is one clause change as shown.
+type ItemView struct {
 	Op       string // one of the Op constants, or "other"
 	Verb     string // "Modified", "Added", … for display
 	Where    string // the clause's place inside its section ("4.1"), "" when it is the section itself
@@ -190,7 +203,7 @@ type itemView struct {
 
 // kindLabels are what the human formats call each kind. A silent change
 // comes first and loudest: it is what readers most want to know.
-var kindLabels = map[string]kindView{
+var kindLabels = map[string]KindView{
 	KindSilent:   {KindSilent, "SILENT CHANGE", "the text changed but the stated “last updated” date did not"},
 	KindDated:    {KindDated, "DATED CHANGE", "the text and the stated date both changed"},
 	KindDateOnly: {KindDateOnly, "DATE-ONLY CHANGE", "the stated date changed; the text did not in substance"},
@@ -202,9 +215,23 @@ var opVerbs = map[string]string{
 	OpModified: "Modified", OpAdded: "Added", OpRemoved: "Removed", OpMoved: "Moved", OpRenumbered: "Renumbered",
 }
 
-func newView(r Report, opts RenderOptions) view {
+// KindLabel returns how the human formats name a kind of change, so that a
+// list of changes elsewhere (the dashboard) uses the same words as the
+// report. An unknown kind is shown upper-cased, with no note.
+func KindLabel(kind string) KindView {
+	if kv, ok := kindLabels[kind]; ok {
+		return kv
+	}
+	return KindView{Kind: "other", Label: strings.ToUpper(clean(kind))}
+}
+
+// NewView works out what the human formats show of r: labels, dates in
+// words, clause changes grouped by section, cosmetic ones counted unless
+// opts.ShowCosmetic. Archived text in it is cleaned (see clean) but not
+// escaped: the caller escapes for its format.
+func NewView(r Report, opts RenderOptions) View {
 	c := r.Change
-	v := view{
+	v := View{
 		Vendor:   clean(r.Vendor),
 		URL:      clean(r.URL),
 		Severity: Severity{Score: c.Severity.Score, Level: clean(c.Severity.Level)},
@@ -215,12 +242,9 @@ func newView(r Report, opts RenderOptions) view {
 		v.Severity.Reasons = append(v.Severity.Reasons, clean(reason))
 	}
 	for _, k := range c.Kinds {
-		kv, ok := kindLabels[k]
-		if !ok {
-			kv = kindView{Kind: "other", Label: strings.ToUpper(clean(k))}
-		}
+		kv := KindLabel(k)
 		if k == KindSilent {
-			v.Kinds = append([]kindView{kv}, v.Kinds...)
+			v.Kinds = append([]KindView{kv}, v.Kinds...)
 		} else {
 			v.Kinds = append(v.Kinds, kv)
 		}
@@ -231,7 +255,7 @@ func newView(r Report, opts RenderOptions) view {
 		v.DateLine = "unchanged (" + orNone(clean(c.NewDate)) + ")"
 	}
 	if r.Window != nil {
-		v.Window = &windowView{
+		v.Window = &WindowView{
 			LastOld:  newSide(r.Window.LastOld.Timestamp, r.Window.LastOld.WaybackURL, ""),
 			FirstNew: newSide(r.Window.FirstNew.Timestamp, r.Window.FirstNew.WaybackURL, ""),
 		}
@@ -249,7 +273,7 @@ func newView(r Report, opts RenderOptions) view {
 		}
 		section, it := newItem(cc)
 		if n := len(v.Groups); n == 0 || v.Groups[n-1].Section != section {
-			v.Groups = append(v.Groups, groupView{Section: section})
+			v.Groups = append(v.Groups, GroupView{Section: section})
 		}
 		g := &v.Groups[len(v.Groups)-1]
 		g.Items = append(g.Items, it)
@@ -278,8 +302,8 @@ func newView(r Report, opts RenderOptions) view {
 	return v
 }
 
-func newSide(ts, url, stated string) sideView {
-	s := sideView{Timestamp: clean(ts), URL: clean(url), StatedDate: clean(stated), When: clean(ts)}
+func newSide(ts, url, stated string) SideView {
+	s := SideView{Timestamp: clean(ts), URL: clean(url), StatedDate: clean(stated), When: clean(ts)}
 	if t, err := time.Parse("20060102150405", ts); err == nil {
 		s.When = t.Format("2006-01-02 15:04:05 UTC")
 		s.ISO = t.Format(time.RFC3339)
@@ -289,7 +313,7 @@ func newSide(ts, url, stated string) sideView {
 
 // newItem returns the section a clause change is listed under and how it is
 // shown there.
-func newItem(cc ClauseChange) (string, itemView) {
+func newItem(cc ClauseChange) (string, ItemView) {
 	path := cc.Path
 	if cc.Op == OpRemoved || path == "" {
 		path = cc.OldPath
@@ -302,7 +326,13 @@ func newItem(cc ClauseChange) (string, itemView) {
 		label = cc.OldLabel
 	}
 	section, where := splitPath(clean(path), clean(label))
-	it := itemView{
+	if title := headingTitle(clean(path), clean(label), clean(firstNonEmpty(cc.New, cc.Old))); title != "" {
+		// A numbered heading added or removed with its section: the
+		// heading's path is its number alone, so without this it would be
+		// listed before the first heading instead of as its own section.
+		section, where = title, ""
+	}
+	it := ItemView{
 		Op:       cc.Op,
 		Verb:     opVerbs[cc.Op],
 		Where:    where,
@@ -338,6 +368,21 @@ func newItem(cc ClauseChange) (string, itemView) {
 	}
 	it.DateOnly = cc.DateOnly
 	return section, it
+}
+
+// headingTitle returns "5. International transfers" for a top-level clause
+// whose path is only its label ("5.") and whose text is one short line: a
+// numbered heading, named as its section's paths name it. It returns ""
+// for anything else, such as a numbered paragraph of several sentences.
+func headingTitle(path, label, text string) string {
+	if label == "" || path != label || strings.Contains(text, "\n") || len(text) > 100 || strings.HasSuffix(text, ".") {
+		return ""
+	}
+	text = strings.Trim(strings.TrimSpace(text), "*_#")
+	if text == "" {
+		return ""
+	}
+	return label + " " + text
 }
 
 // pathSep joins the steps of a clause path (snapshot.PathString).
@@ -608,7 +653,7 @@ func (t *textWriter) line(format string, args ...any) {
 	t.b.WriteByte('\n')
 }
 
-func renderText(w io.Writer, v view, color bool) error {
+func renderText(w io.Writer, v View, color bool) error {
 	t := &textWriter{color: color}
 	if v.URL == "" {
 		t.line("%s", t.paint(sgrBold, v.Vendor))
@@ -677,7 +722,7 @@ var opMarks = map[string]string{OpModified: "~", OpAdded: "+", OpRemoved: "-", O
 
 const textIndent = "      "
 
-func (t *textWriter) item(it itemView) {
+func (t *textWriter) item(it ItemView) {
 	mark := opMarks[it.Op]
 	if mark == "" {
 		mark = "?"
@@ -740,7 +785,7 @@ func (t *textWriter) item(it itemView) {
 
 // itemNotes says what else is true of a clause change: its old number, that
 // it is cosmetic, that it is the stated date.
-func itemNotes(it itemView) string {
+func itemNotes(it ItemView) string {
 	s := ""
 	if it.Was != "" {
 		s += " (was " + it.Was + ")"
@@ -754,7 +799,7 @@ func itemNotes(it itemView) string {
 	return s
 }
 
-func hiddenLine(v view) string {
+func hiddenLine(v View) string {
 	noun := "changes"
 	if v.Hidden == 1 {
 		noun = "change"
@@ -830,7 +875,7 @@ func safeURL(u string) bool {
 	return true
 }
 
-func renderMarkdown(w io.Writer, v view) error {
+func renderMarkdown(w io.Writer, v View) error {
 	var b strings.Builder
 	line := func(format string, args ...any) {
 		fmt.Fprintf(&b, format, args...)
@@ -917,7 +962,7 @@ func renderMarkdown(w io.Writer, v view) error {
 	return err
 }
 
-func mdItem(it itemView) string {
+func mdItem(it ItemView) string {
 	head := "**" + mdEscape(it.Verb)
 	if it.Where != "" && it.Op != OpMoved && it.Op != OpRenumbered {
 		head += " " + mdEscape(it.Where)
@@ -1025,44 +1070,65 @@ func longestRun(s string, c byte) int {
 
 // ---------------------------------------------------------------- HTML
 
-// htmlView adds what only the HTML template needs.
+// htmlView adds what only the standalone HTML report needs.
 type htmlView struct {
-	view
-	Title       string
-	URLSafe     bool
-	LevelClass  string
-	HiddenLine  string
-	UnifiedRows []unifiedRow
+	View
+	Title   string
+	URLSafe bool
 }
 
-type unifiedRow struct {
+// UnifiedRow is one line of the line diff with the class that colours it:
+// "file" (the ---/+++ header), "hunk", "add", "del" or "ctx".
+type UnifiedRow struct {
 	Class, Text string
 }
 
-func renderHTML(w io.Writer, v view) error {
-	hv := htmlView{view: v, Title: v.Vendor + ": policy change", URLSafe: safeURL(v.URL), LevelClass: "other"}
+// LevelClass returns the severity level as a CSS class suffix: the level
+// itself when it is one this package knows, else "other", so that no
+// unexpected string ends up in a class attribute.
+func (v View) LevelClass() string {
 	if _, ok := levelSGR[v.Severity.Level]; ok {
-		hv.LevelClass = v.Severity.Level
+		return v.Severity.Level
 	}
-	if v.Hidden > 0 {
-		hv.HiddenLine = hiddenLine(v)
+	return "other"
+}
+
+// HiddenLine returns the line that counts the cosmetic clause changes not
+// shown ("2 cosmetic changes (punctuation, links) not shown"), "" when none
+// were hidden.
+func (v View) HiddenLine() string {
+	if v.Hidden == 0 {
+		return ""
 	}
-	if v.Unified != "" {
-		for _, l := range strings.Split(strings.TrimRight(v.Unified, "\n"), "\n") {
-			cls := "ctx"
-			switch {
-			case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
-				cls = "file"
-			case strings.HasPrefix(l, "@@"):
-				cls = "hunk"
-			case strings.HasPrefix(l, "+"):
-				cls = "add"
-			case strings.HasPrefix(l, "-"):
-				cls = "del"
-			}
-			hv.UnifiedRows = append(hv.UnifiedRows, unifiedRow{cls, l})
+	return hiddenLine(v)
+}
+
+// UnifiedRows splits the line diff into classed lines for HTML, nil when
+// there is none.
+func (v View) UnifiedRows() []UnifiedRow {
+	if v.Unified == "" {
+		return nil
+	}
+	var rows []UnifiedRow
+	for _, l := range strings.Split(strings.TrimRight(v.Unified, "\n"), "\n") {
+		cls := "ctx"
+		switch {
+		case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"):
+			cls = "file"
+		case strings.HasPrefix(l, "@@"):
+			cls = "hunk"
+		case strings.HasPrefix(l, "+"):
+			cls = "add"
+		case strings.HasPrefix(l, "-"):
+			cls = "del"
 		}
+		rows = append(rows, UnifiedRow{cls, l})
 	}
+	return rows
+}
+
+func renderHTML(w io.Writer, v View) error {
+	hv := htmlView{View: v, Title: v.Vendor + ": policy change", URLSafe: safeURL(v.URL)}
 	return htmlTemplate.Execute(w, hv)
 }
 

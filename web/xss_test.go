@@ -70,10 +70,7 @@ func TestNothingArchivedExecutes(t *testing.T) {
 			if s.Is("form") {
 				return // needs parameters; the compare page is reached by its links
 			}
-			next := u.Path
-			if u.RawPath != "" {
-				next = u.RawPath
-			}
+			next := u.EscapedPath()
 			if u.RawQuery != "" {
 				next += "?" + u.RawQuery
 			}
