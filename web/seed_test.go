@@ -58,7 +58,7 @@ type fixture struct {
 
 // newFixture seeds a fresh store in t.TempDir and serves it. opts, when
 // given, adjust the server's options (credentials, base URL).
-func newFixture(t *testing.T, opts ...func(*web.Options)) *fixture {
+func newFixture(t testing.TB, opts ...func(*web.Options)) *fixture {
 	t.Helper()
 	f := &fixture{}
 	f.DB = seed(t)
@@ -128,7 +128,7 @@ func (f *fixture) get(t *testing.T, path string) (int, string) {
 
 // seed runs the real pipeline over the fixture archive and returns the
 // store it filled.
-func seed(t *testing.T) *store.DB {
+func seed(t testing.TB) *store.DB {
 	t.Helper()
 	archive := waybacktest.New()
 	t.Cleanup(archive.Close)
