@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/policywatch/policywatch/crawler"
 	"github.com/policywatch/policywatch/crawler/waybacktest"
 	"github.com/policywatch/policywatch/diffing"
 	"github.com/policywatch/policywatch/monitor"
@@ -704,21 +702,7 @@ func addSameSecondVendors(t *testing.T, db *store.DB) {
 		)
 		vendors = append(vendors, monitor.Vendor{Name: name, URL: u})
 	}
-	logger := slog.New(slog.DiscardHandler)
-	client, err := crawler.New(crawler.Config{
-		BaseURL: archive.URL, CDXRate: 1000, PlaybackRate: 1000,
-		BackoffBase: time.Millisecond, Pause429: 5 * time.Millisecond, MaxAttempts: 3,
-	}, logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mon := monitor.New(db, client, logger)
-	mon.Now = func() time.Time { return seedNow }
-	for _, v := range vendors {
-		if _, err := mon.History(t.Context(), v, monitor.HistoryOptions{MaxGap: 24 * time.Hour}); err != nil {
-			t.Fatalf("history of %s: %v", v.Name, err)
-		}
-	}
+	recordHistories(t, db, archive.URL, vendors)
 }
 
 func TestAPIChange(t *testing.T) {

@@ -138,22 +138,7 @@ func seed(t testing.TB) *store.DB {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	logger := slog.New(slog.DiscardHandler)
-	client, err := crawler.New(crawler.Config{
-		BaseURL: archive.URL, CDXRate: 1000, PlaybackRate: 1000,
-		BackoffBase: time.Millisecond, Pause429: 5 * time.Millisecond, MaxAttempts: 3,
-	}, logger, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mon := monitor.New(db, client, logger)
-	mon.Now = func() time.Time { return seedNow }
-	for _, v := range []monitor.Vendor{{Name: acmeName, URL: acmeURL}, {Name: evilName, URL: evilURL}} {
-		// MaxGap of a day fetches every capture: the fixture's windows are exact.
-		if _, err := mon.History(t.Context(), v, monitor.HistoryOptions{MaxGap: 24 * time.Hour}); err != nil {
-			t.Fatalf("seed history of %s: %v", v.Name, err)
-		}
-	}
+	recordHistories(t, db, archive.URL, []monitor.Vendor{{Name: acmeName, URL: acmeURL}, {Name: evilName, URL: evilURL}})
 	acme, err := db.VendorByName(t.Context(), acmeName)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +154,28 @@ func seed(t testing.TB) *store.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// recordHistories runs monitor.History for each vendor against the archive
+// at archiveURL, storing into db as `policywatch history` would.
+func recordHistories(t testing.TB, db *store.DB, archiveURL string, vendors []monitor.Vendor) {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	client, err := crawler.New(crawler.Config{
+		BaseURL: archiveURL, CDXRate: 1000, PlaybackRate: 1000,
+		BackoffBase: time.Millisecond, Pause429: 5 * time.Millisecond, MaxAttempts: 3,
+	}, logger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := monitor.New(db, client, logger)
+	mon.Now = func() time.Time { return seedNow }
+	for _, v := range vendors {
+		// MaxGap of a day fetches every capture: the fixture's windows are exact.
+		if _, err := mon.History(t.Context(), v, monitor.HistoryOptions{MaxGap: 24 * time.Hour}); err != nil {
+			t.Fatalf("history of %s: %v", v.Name, err)
+		}
+	}
 }
 
 func seedCaptures() []waybacktest.Capture {
