@@ -22,6 +22,10 @@ const (
 	HighFrom   = 10
 )
 
+// Levels are the severity levels, lowest first: the order filters such as
+// "medium or above" follow.
+var Levels = []string{LevelNone, LevelLow, LevelMedium, LevelHigh}
+
 // SeverityLevel names the level of a score: none at 0, low below
 // MediumFrom, medium below HighFrom, high from there.
 func SeverityLevel(score int) string {

@@ -176,8 +176,8 @@ func decodeReport(s string) (*diffing.Change, error) {
 	return &c, nil
 }
 
-// Severity levels in increasing order, as diffing names them.
-var severityLevels = []string{"none", "low", "medium", "high"}
+// severityLevels are diffing's levels, lowest first.
+var severityLevels = diffing.Levels
 
 // ChangeFilter selects changes for RecentChanges. Zero fields select all.
 type ChangeFilter struct {

@@ -206,7 +206,7 @@ func (s *Server) compareReport(ctx context.Context, v *store.Vendor, oldV, newV 
 }
 
 // severityLevels are the levels a feed or filter may name, lowest first.
-var severityLevels = []string{"none", "low", "medium", "high"}
+var severityLevels = diffing.Levels
 
 // checkLevel validates a severity level parameter.
 func checkLevel(param, level string) error {
