@@ -260,7 +260,7 @@ func NewView(r Report, opts RenderOptions) View {
 			FirstNew: newSide(r.Window.FirstNew.Timestamp, r.Window.FirstNew.WaybackURL, ""),
 		}
 	}
-	v.Stats = statsLine(c.Stats)
+	v.Stats = c.Stats.String()
 
 	var hiddenWhat []string
 	for _, cc := range c.Clauses {
@@ -448,7 +448,10 @@ func excerpt(s string) string {
 	return strings.Join(f[:excerptWords], " ") + " …"
 }
 
-func statsLine(s Stats) string {
+// String says how many clauses each operation touched: "3 modified, 1
+// added; 14 unchanged", "" when nothing was counted. Reports, pages and
+// feeds all word it this way.
+func (s Stats) String() string {
 	var parts []string
 	for _, p := range []struct {
 		n    int

@@ -3,7 +3,6 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -151,21 +150,6 @@ type apiChangeT struct {
 type apiErrorResp struct {
 	Error     string   `json:"error"`
 	Endpoints []string `json:"endpoints"`
-}
-
-// rawGet fetches a URL and returns the response with its whole body.
-func rawGet(t *testing.T, u string) (*http.Response, []byte) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	return resp, body
 }
 
 // apiGet fetches an API path, checks what every API response must be (the

@@ -337,7 +337,7 @@ func feedSummary(ch *store.Change) string {
 			feedWhen(ch.NewCapture.Timestamp) + " (first capture with the new text).",
 	}
 	if ch.Report != nil && ch.Report.Stats != (diffing.Stats{}) {
-		parts = append(parts, "Clauses: "+feedStats(ch.Report.Stats)+".")
+		parts = append(parts, "Clauses: "+ch.Report.Stats.String()+".")
 	}
 	parts = append(parts, fmt.Sprintf("Lines: %d added, %d removed.", ch.LinesAdded, ch.LinesRemoved))
 	return strings.Join(parts, " ")
@@ -367,7 +367,7 @@ func feedHTML(page string, ch *store.Change) string {
 		esc(ch.OldCapture.WaybackURL()), esc(feedWhen(ch.OldCapture.Timestamp)),
 		esc(ch.NewCapture.WaybackURL()), esc(feedWhen(ch.NewCapture.Timestamp)))
 	if ch.Report != nil && ch.Report.Stats != (diffing.Stats{}) {
-		b.WriteString("<p>Clauses: " + esc(feedStats(ch.Report.Stats)) + ".</p>")
+		b.WriteString("<p>Clauses: " + esc(ch.Report.Stats.String()) + ".</p>")
 	}
 	if ch.Report != nil {
 		feedClausesHTML(&b, ch.Report.Clauses)
@@ -471,25 +471,6 @@ func feedWhen(ts string) string {
 		return ts
 	}
 	return t.Format("2006-01-02 15:04:05 UTC")
-}
-
-// feedStats counts clauses by what happened to them: "2 modified, 1 added;
-// 14 unchanged".
-func feedStats(st diffing.Stats) string {
-	var parts []string
-	for _, p := range []struct {
-		n    int
-		what string
-	}{{st.Modified, "modified"}, {st.Added, "added"}, {st.Removed, "removed"}, {st.Moved, "moved"}, {st.Renumbered, "renumbered"}} {
-		if p.n > 0 {
-			parts = append(parts, strconv.Itoa(p.n)+" "+p.what)
-		}
-	}
-	line := strings.Join(parts, ", ")
-	if line == "" {
-		line = "none changed"
-	}
-	return line + "; " + strconv.Itoa(st.Identical) + " unchanged"
 }
 
 // feedXMLText makes s fit for XML 1.0, which cannot carry most control

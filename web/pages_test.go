@@ -31,15 +31,7 @@ type pgPage struct {
 // pgFetch fetches path and parses it as HTML.
 func pgFetch(t *testing.T, f *fixture, path string) *pgPage {
 	t.Helper()
-	resp, err := http.Get(f.URL + path)
-	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read body: %v", path, err)
-	}
+	resp, b := rawGet(t, f.URL+path)
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(string(b)))
 	if err != nil {
 		t.Fatalf("GET %s: parse: %v", path, err)

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -106,24 +107,23 @@ func newFixture(t testing.TB, opts ...func(*web.Options)) *fixture {
 // get fetches path from the fixture's server and returns the status and body.
 func (f *fixture) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(f.URL + path)
+	resp, body := rawGet(t, f.URL+path)
+	return resp.StatusCode, string(body)
+}
+
+// rawGet fetches a URL and returns the response with its whole body.
+func rawGet(t *testing.T, u string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", u, err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	if _, err := fmt.Fprint(&b, ""); err != nil {
-		t.Fatal(err)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
 	}
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return resp.StatusCode, b.String()
+	return resp, body
 }
 
 // seed runs the real pipeline over the fixture archive and returns the

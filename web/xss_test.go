@@ -3,7 +3,6 @@ package web_test
 import (
 	"encoding/json"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -246,16 +245,8 @@ func safeRef(ref string) bool {
 
 func fetch(t *testing.T, u string) (*http.Response, string) {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	return resp, string(b)
+	resp, body := rawGet(t, u)
+	return resp, string(body)
 }
 
 func walkStrings(v any, fn func(string)) {
